@@ -1,0 +1,76 @@
+# Sportello Digitale: `make run` starts the assistant, `make test` proves it.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+# Rasa 3.6 needs Python 3.10; everything else runs on Python >= 3.11. Each is looked up
+# on PATH first, then among pyenv's versions; override with PYTHON_RASA= / PYTHON_APP=.
+PYTHON_RASA ?= $(shell for p in python3.10 $$HOME/.pyenv/versions/3.10*/bin/python3.10 /usr/local/bin/python3.10 /usr/bin/python3.10; do \
+	"$$p" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 10))' >/dev/null 2>&1 && { echo "$$p"; break; }; done)
+PYTHON_APP ?= $(shell for p in python3.11 $$HOME/.pyenv/versions/3.11*/bin/python3.11 python3.12 $$HOME/.pyenv/versions/3.12*/bin/python3.12 python3.13 python3; do \
+	"$$p" -c 'import sys; sys.exit(sys.version_info[:2] < (3, 11))' >/dev/null 2>&1 && { echo "$$p"; break; }; done)
+
+VENV := .venv
+VENV_RASA := .venv-rasa
+MODEL := models/current.tar.gz
+NLU_DATA := $(shell find nlu -name '*.yml') config.yml
+
+export RASA_TELEMETRY_ENABLED := false
+export TF_CPP_MIN_LOG_LEVEL := 2
+export ACTION_SERVER_URL ?= http://127.0.0.1:5055/webhook
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+
+.PHONY: help install model run test lint nlu-eval clean
+
+help:
+	@echo "make run       start back office, action server, Rasa and the bot (local chat without a token)"
+	@echo "make test      install what is missing and run the whole suite"
+	@echo "make nlu-eval FILE=tests/nlu/holdout.yml   intent accuracy and entity P/R/F1"
+
+install: $(VENV)/.installed $(VENV_RASA)/.installed
+
+$(VENV)/.installed: pyproject.toml requirements/app-constraints.txt
+	@test -n "$(PYTHON_APP)" || { echo "Serve Python >= 3.11 (python3.11, python3.12 o python3.13)"; exit 1; }
+	test -x $(VENV)/bin/python || $(PYTHON_APP) -m venv $(VENV)
+	$(VENV)/bin/pip install -q --upgrade pip
+	$(VENV)/bin/pip install -q -c requirements/app-constraints.txt -e '.[dev]'
+	touch $@
+
+$(VENV_RASA)/.installed: requirements/rasa-constraints.txt
+	@test -n "$(PYTHON_RASA)" || { echo "Serve Python 3.10 per Rasa 3.6 (python3.10 o pyenv 3.10.x)"; exit 1; }
+	test -x $(VENV_RASA)/bin/python || $(PYTHON_RASA) -m venv $(VENV_RASA)
+	$(VENV_RASA)/bin/pip install -q --upgrade pip setuptools wheel
+	$(VENV_RASA)/bin/pip install -q -c requirements/rasa-constraints.txt rasa==3.6.21
+	touch $@
+
+# Rasa trains only when the training data, the domain or the pipeline changed.
+$(MODEL): $(NLU_DATA) $(VENV_RASA)/.installed
+	$(VENV_RASA)/bin/rasa train --config config.yml --domain nlu/domain --data nlu/data \
+		--out models --fixed-model-name current
+	touch $@
+
+model: $(MODEL)
+
+run: install $(MODEL)
+	$(VENV)/bin/python -m backoffice migrate
+	@if [ -n "$$TELEGRAM_BOT_TOKEN" ] || grep -qs '^TELEGRAM_BOT_TOKEN=.' .env; then \
+		$(VENV)/bin/honcho start -f Procfile; \
+	else \
+		$(VENV)/bin/python -m bot.localchat; \
+	fi
+
+lint: $(VENV)/.installed
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy
+
+test: install $(MODEL) lint
+	$(VENV_RASA)/bin/rasa data validate --config config.yml --domain nlu/domain --data nlu/data
+	$(VENV)/bin/pytest
+
+nlu-eval: $(MODEL)
+	@test -n "$(FILE)" || { echo "uso: make nlu-eval FILE=tests/nlu/holdout.yml"; exit 2; }
+	rm -rf results/nlu-eval && mkdir -p results
+	$(VENV_RASA)/bin/rasa test nlu --nlu $(FILE) --model $(MODEL) --out results/nlu-eval >results/nlu-eval.log 2>&1 || { cat results/nlu-eval.log; exit 1; }
+	$(VENV)/bin/python -m sportello.nlu_report results/nlu-eval
+
+clean:
+	rm -rf models results var .pytest_cache .mypy_cache .ruff_cache

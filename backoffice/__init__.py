@@ -1,0 +1,1 @@
+"""Reference back-office service of Sportello Digitale: the API a comune's software exposes."""

@@ -1,0 +1,151 @@
+"""Application factory of the back office: routes, middlewares and resources in one place."""
+
+from __future__ import annotations
+
+import hmac
+import logging
+import traceback
+from collections.abc import AsyncIterator, Awaitable, Callable
+
+from aiohttp import web
+from aiohttp.abc import AbstractAccessLogger
+from aiohttp.typedefs import Middleware
+from aiohttp.web_request import BaseRequest
+from aiohttp.web_response import StreamResponse
+
+from backoffice.appkeys import ENGINE, SESSIONMAKER, SETTINGS
+from backoffice.db import create_engine, create_sessionmaker
+from backoffice.errors import BackOfficeError, Conflict, InvalidRequest, NotFound
+from backoffice.routes import routes
+from sportello.settings import Settings, get_settings
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+API_KEY_HEADER = "X-API-Key"
+PROTECTED_PREFIX = "/v1/"
+
+# The only place where domain errors become HTTP: (status, machine-readable code).
+_DOMAIN_ERRORS: dict[type[BackOfficeError], tuple[int, str]] = {
+    NotFound: (404, "not_found"),
+    InvalidRequest: (400, "invalid_request"),
+    Conflict: (409, "conflict"),
+}
+
+_HTTP_ERROR_CODES = {
+    400: "invalid_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+}
+
+
+def error_response(status: int, code: str, message: str) -> web.Response:
+    """Build the JSON error body every error of the API has."""
+    return web.json_response(
+        {"error": {"code": code, "message": message}}, status=status
+    )
+
+
+def _route_name(request: BaseRequest) -> str:
+    """The matched route's template (e.g. /v1/counter-services/{code}), never the raw path.
+
+    Raw paths and query strings may carry a codice fiscale or a name in later endpoints;
+    templates never do, so they are what logs see.
+    """
+    match_info = getattr(request, "match_info", None)
+    resource = match_info.route.resource if match_info is not None else None
+    return resource.canonical if resource is not None else "<unmatched>"
+
+
+@web.middleware
+async def error_middleware(
+    request: web.Request, handler: Handler
+) -> web.StreamResponse:
+    """Turn domain errors and HTTP exceptions into the JSON error body."""
+    try:
+        return await handler(request)
+    except BackOfficeError as exc:
+        for error_type in type(exc).__mro__:
+            if error_type in _DOMAIN_ERRORS:
+                status, code = _DOMAIN_ERRORS[error_type]
+                return error_response(status, code, exc.message)
+        return error_response(400, "invalid_request", exc.message)
+    except web.HTTPException as exc:
+        if exc.status < 400:
+            raise
+        return error_response(
+            exc.status, _HTTP_ERROR_CODES.get(exc.status, "error"), exc.reason
+        )
+    except Exception as exc:  # noqa: BLE001 - the last resort at the edge answers 500
+        # Where it failed, but not the message: database errors quote the offending values
+        # (a codice fiscale, a name) and logs must never hold them.
+        log.error(
+            "unhandled %s on %s %s\n%s",
+            type(exc).__name__,
+            request.method,
+            _route_name(request),
+            "".join(traceback.format_tb(exc.__traceback__)),
+        )
+        return error_response(500, "internal_error", "internal error")
+
+
+def api_key_middleware(expected_key: str) -> Middleware:
+    """Require the service credential on every /v1 route."""
+    expected = expected_key.encode()
+
+    @web.middleware
+    async def check_api_key(
+        request: web.Request, handler: Handler
+    ) -> web.StreamResponse:
+        if request.path.startswith(PROTECTED_PREFIX):
+            given = request.headers.get(API_KEY_HEADER, "").encode()
+            # Constant-time comparison so the key cannot be guessed byte by byte.
+            if not hmac.compare_digest(given, expected):
+                return error_response(
+                    401, "unauthorized", f"missing or wrong {API_KEY_HEADER}"
+                )
+        return await handler(request)
+
+    return check_api_key
+
+
+class AccessLogger(AbstractAccessLogger):
+    """Access log with route templates instead of paths, so no personal data is logged."""
+
+    def log(self, request: BaseRequest, response: StreamResponse, time: float) -> None:
+        self.logger.info(
+            "%s %s %s %.1fms",
+            request.method,
+            _route_name(request),
+            response.status,
+            time * 1000,
+        )
+
+
+async def _database(app: web.Application) -> AsyncIterator[None]:
+    engine = create_engine(app[SETTINGS].database_url)
+    app[ENGINE] = engine
+    app[SESSIONMAKER] = create_sessionmaker(engine)
+    yield
+    await engine.dispose()
+
+
+def create_app(settings: Settings | None = None) -> web.Application:
+    """Build the back-office application; the database is opened on startup, closed on cleanup."""
+    settings = settings or get_settings()
+    app = web.Application(
+        middlewares=[
+            error_middleware,
+            api_key_middleware(settings.backoffice_api_key.get_secret_value()),
+        ]
+    )
+    app[SETTINGS] = settings
+    app.cleanup_ctx.append(_database)
+    app.add_routes(routes)
+    return app

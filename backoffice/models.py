@@ -1,0 +1,282 @@
+"""SQLAlchemy 2 models of the back office: the comune's citizens, pratiche, taxes and services."""
+
+from __future__ import annotations
+
+import enum
+from datetime import UTC, date, datetime
+from typing import Any, ClassVar
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    CheckConstraint,
+    Date,
+    DateTime,
+    Dialect,
+    ForeignKey,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.types import TypeDecorator
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A timezone-aware timestamp stored in UTC.
+
+    SQLite has no timezone type and hands back naive values, so the zone is put back
+    on read; naive values are refused on write because their zone is unknowable.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(
+        self, value: datetime | None, dialect: Dialect
+    ) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime: store timezone-aware values only")
+        return value.astimezone(UTC)
+
+    def process_result_value(
+        self, value: datetime | None, dialect: Dialect
+    ) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+# JSONB on PostgreSQL so later issues can index and query inside documents.
+JSONDocument = JSON().with_variant(postgresql.JSONB(), "postgresql")
+
+# SQLite only autoincrements an INTEGER PRIMARY KEY, not a BIGINT one.
+EventId = BigInteger().with_variant(Integer(), "sqlite")
+
+
+def utcnow() -> datetime:
+    """Return the current instant, timezone-aware, in UTC."""
+    return datetime.now(UTC)
+
+
+class PracticeStatus(enum.StrEnum):
+    """Where a pratica is in its lifecycle."""
+
+    BOZZA = "bozza"
+    PRESENTATA = "presentata"
+    IN_ISTRUTTORIA = "in_istruttoria"
+    INTEGRAZIONE_RICHIESTA = "integrazione_richiesta"
+    ACCOLTA = "accolta"
+    RESPINTA = "respinta"
+    ARCHIVIATA = "archiviata"
+
+
+class TaxStatus(enum.StrEnum):
+    """Whether a tax instalment is still owed."""
+
+    DA_PAGARE = "da_pagare"
+    SCADUTO = "scaduto"
+    PAGATO = "pagato"
+
+
+class FieldKind(enum.StrEnum):
+    """What a pratica form field asks for, so the chat can ask for it the right way."""
+
+    TEXT = "text"
+    DATE = "date"
+    ADDRESS = "address"
+    CHOICE = "choice"
+    FISCAL_CODE = "fiscal_code"
+    ATTACHMENT = "attachment"
+    LOCATION = "location"
+
+
+def _in(values: type[enum.StrEnum]) -> str:
+    return ", ".join(f"'{member.value}'" for member in values)
+
+
+class Base(DeclarativeBase):
+    """Declarative base with constraint names stable across SQLite and PostgreSQL."""
+
+    metadata = MetaData(
+        naming_convention={
+            "ix": "ix_%(column_0_label)s",
+            "uq": "uq_%(table_name)s_%(column_0_name)s",
+            "ck": "ck_%(table_name)s_%(constraint_name)s",
+            "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+            "pk": "pk_%(table_name)s",
+        }
+    )
+    type_annotation_map: ClassVar[dict[Any, Any]] = {
+        datetime: UTCDateTime(),
+        dict[str, Any]: JSONDocument,
+        list[Any]: JSONDocument,
+    }
+
+
+class Citizen(Base):
+    """A person known to the comune, identified by the codice fiscale."""
+
+    __tablename__ = "citizens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    fiscal_code: Mapped[str] = mapped_column(String(16), unique=True)
+    given_name: Mapped[str] = mapped_column(String(100))
+    family_name: Mapped[str] = mapped_column(String(100))
+    email: Mapped[str | None] = mapped_column(String(254))
+    phone: Mapped[str | None] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    channel_links: Mapped[list[ChannelLink]] = relationship(back_populates="citizen")
+
+
+class ChannelLink(Base):
+    """A chat account (e.g. a Telegram user) proven to belong to a citizen."""
+
+    __tablename__ = "channel_links"
+    __table_args__ = (
+        UniqueConstraint(
+            "channel", "channel_user_id", name="uq_channel_links_channel_user"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    citizen_id: Mapped[int] = mapped_column(
+        ForeignKey("citizens.id", ondelete="CASCADE"), index=True
+    )
+    channel: Mapped[str] = mapped_column(String(16))
+    channel_user_id: Mapped[str] = mapped_column(String(64))
+    linked_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    citizen: Mapped[Citizen] = relationship(back_populates="channel_links")
+
+
+class PracticeType(Base):
+    """A kind of pratica the comune accepts, with the fields its form asks for."""
+
+    __tablename__ = "practice_types"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text)
+    # [{name, label, kind, required, choices}], see FieldKind.
+    fields: Mapped[list[Any]] = mapped_column(default=list)
+
+
+class Practice(Base):
+    """A citizen's pratica: a request, a communication or a report, with its protocol."""
+
+    __tablename__ = "practices"
+    __table_args__ = (
+        # A bozza has no protocol yet: it gets one when it is filed, hence nullable.
+        UniqueConstraint(
+            "protocol_year", "protocol_number", name="uq_practices_protocol"
+        ),
+        CheckConstraint(f"status IN ({_in(PracticeStatus)})", name="status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    protocol_year: Mapped[int | None] = mapped_column(Integer)
+    protocol_number: Mapped[int | None] = mapped_column(Integer)
+    type_id: Mapped[int] = mapped_column(ForeignKey("practice_types.id"), index=True)
+    citizen_id: Mapped[int] = mapped_column(ForeignKey("citizens.id"), index=True)
+    status: Mapped[str] = mapped_column(String(32))
+    data: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    type: Mapped[PracticeType] = relationship()
+    citizen: Mapped[Citizen] = relationship()
+    history: Mapped[list[PracticeHistory]] = relationship(
+        back_populates="practice", order_by="PracticeHistory.at"
+    )
+
+    @property
+    def protocol(self) -> str | None:
+        """The protocol as citizens read it, e.g. 2026/000123."""
+        if self.protocol_year is None or self.protocol_number is None:
+            return None
+        return f"{self.protocol_year}/{self.protocol_number:06d}"
+
+
+class PracticeHistory(Base):
+    """One step of a pratica's lifecycle, kept forever."""
+
+    __tablename__ = "practice_history"
+    __table_args__ = (
+        CheckConstraint(f"status IN ({_in(PracticeStatus)})", name="status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    practice_id: Mapped[int] = mapped_column(
+        ForeignKey("practices.id", ondelete="CASCADE"), index=True
+    )
+    status: Mapped[str] = mapped_column(String(32))
+    note: Mapped[str | None] = mapped_column(Text)
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    practice: Mapped[Practice] = relationship(back_populates="history")
+
+
+class TaxPosition(Base):
+    """One instalment of a local tax a citizen owes (or has paid)."""
+
+    __tablename__ = "tax_positions"
+    __table_args__ = (CheckConstraint(f"status IN ({_in(TaxStatus)})", name="status"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    citizen_id: Mapped[int] = mapped_column(
+        ForeignKey("citizens.id", ondelete="CASCADE"), index=True
+    )
+    tax_type: Mapped[str] = mapped_column(String(16))
+    description: Mapped[str] = mapped_column(String(200))
+    year: Mapped[int] = mapped_column(Integer)
+    instalment: Mapped[int] = mapped_column(Integer)
+    # Money is integer cents end to end: floats cannot represent euro cents exactly.
+    amount_cents: Mapped[int] = mapped_column(Integer)
+    due_date: Mapped[date] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(16))
+    notice_number: Mapped[str | None] = mapped_column(String(18), unique=True)
+
+    citizen: Mapped[Citizen] = relationship()
+
+
+class CounterService(Base):
+    """A counter (sportello) citizens can book a slot at."""
+
+    __tablename__ = "counter_services"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text)
+    location: Mapped[str] = mapped_column(String(200))
+    slot_minutes: Mapped[int] = mapped_column(Integer)
+    desks: Mapped[int] = mapped_column(Integer)
+    # [{weekday: 0=Mon..6, opens: "08:30", closes: "12:30"}], local time (Europe/Rome).
+    opening_hours: Mapped[list[Any]] = mapped_column(default=list)
+
+
+class Event(Base):
+    """One entry of the append-only event feed the bot reads with a cursor."""
+
+    __tablename__ = "events"
+    # Without AUTOINCREMENT SQLite may reuse the id of a deleted last row, and a reader's
+    # cursor would then skip the new event.
+    __table_args__ = ({"sqlite_autoincrement": True},)
+
+    id: Mapped[int] = mapped_column(EventId, primary_key=True, autoincrement=True)
+    type: Mapped[str] = mapped_column(String(64))
+    citizen_id: Mapped[int | None] = mapped_column(
+        ForeignKey("citizens.id", ondelete="SET NULL"), index=True
+    )
+    payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -1,0 +1,1 @@
+"""The Telegram channel of Sportello Digitale: updates to Rasa, Rasa's answers to Telegram."""

@@ -1,0 +1,23 @@
+"""Start the bot: `python -m bot`."""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+from bot.app import run
+from sportello.settings import get_settings
+
+
+def main() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # httpx logs every request URL, and Telegram URLs carry the bot token.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    settings = get_settings()
+    if settings.telegram_bot_token is None:
+        sys.exit("TELEGRAM_BOT_TOKEN non impostato: `make run` senza token avvia la chat locale.")
+    run(settings)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,113 @@
+"""Build the whole bot in one place: handlers, persistence, ordering, resources."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import aiohttp
+from telegram import BotCommand, Update
+from telegram.ext import (
+    Application,
+    CallbackQueryHandler,
+    CommandHandler,
+    InvalidCallbackData,
+    MessageHandler,
+    PersistenceInput,
+    PicklePersistence,
+    filters,
+)
+
+from bot import handlers
+from bot.ordering import PerChatUpdateProcessor
+from bot.rasa import RasaClient
+from bot.render import ButtonChoice, Renderer
+from sportello.settings import Settings
+
+logger = logging.getLogger(__name__)
+
+
+def build_application(settings: Settings) -> Application:  # type: ignore[type-arg]
+    """Wire the Telegram application: every handler of the bot on one screen."""
+    if settings.telegram_bot_token is None:
+        raise ValueError("TELEGRAM_BOT_TOKEN is not set")
+    state_dir = Path(settings.bot_state_dir)
+    state_dir.mkdir(parents=True, exist_ok=True)
+    # Only the buttons' meaning is persisted: a button sent before a restart still works.
+    persistence = PicklePersistence(
+        filepath=state_dir / "bot-state.pickle",
+        store_data=PersistenceInput(bot_data=False, chat_data=False, user_data=False, callback_data=True),
+        update_interval=5,
+    )
+    api = settings.telegram_api_url.rstrip("/")
+
+    async def open_resources(application: Application) -> None:  # type: ignore[type-arg]
+        session = aiohttp.ClientSession()
+        application.bot_data[handlers.SERVICES] = handlers.BotServices(
+            session=session,
+            rasa=RasaClient(session, settings.rasa_url, settings.rasa_timeout_seconds),
+            renderer=Renderer(application.bot, session),
+        )
+        await application.bot.set_my_commands(
+            [BotCommand(name, text) for name, text in handlers.COMMAND_DESCRIPTIONS.items()]
+        )
+
+    async def close_resources(application: Application) -> None:  # type: ignore[type-arg]
+        services = application.bot_data.pop(handlers.SERVICES, None)
+        if isinstance(services, handlers.BotServices):
+            await services.session.close()
+
+    application = (
+        Application.builder()
+        .token(settings.telegram_bot_token.get_secret_value())
+        .base_url(f"{api}/bot")
+        .base_file_url(f"{api}/file/bot")
+        .arbitrary_callback_data(True)
+        .persistence(persistence)
+        .concurrent_updates(PerChatUpdateProcessor())
+        .post_init(open_resources)
+        .post_shutdown(close_resources)
+        .build()
+    )
+
+    private = filters.ChatType.PRIVATE
+    application.add_handler(
+        CommandHandler(list(handlers.COMMAND_PAYLOADS), handlers.run_command, filters=private)
+    )
+    application.add_handler(CallbackQueryHandler(handlers.press_button, pattern=ButtonChoice))
+    application.add_handler(
+        CallbackQueryHandler(handlers.reject_stale_button, pattern=InvalidCallbackData)
+    )
+    application.add_handler(CallbackQueryHandler(handlers.reject_stale_button))
+    application.add_handler(MessageHandler(private & filters.TEXT, handlers.forward_text))
+    application.add_handler(
+        MessageHandler(
+            private & (filters.PHOTO | filters.Document.ALL | filters.LOCATION),
+            handlers.forward_attachment,
+        )
+    )
+    application.add_handler(
+        MessageHandler(private & (filters.VOICE | filters.AUDIO | filters.VIDEO_NOTE), handlers.answer_voice)
+    )
+    application.add_handler(MessageHandler(private, handlers.answer_unsupported))
+    application.add_error_handler(handlers.report_error)
+    return application
+
+
+def run(settings: Settings) -> None:
+    """Serve Telegram: webhook when WEBHOOK_URL is set, long polling otherwise."""
+    application = build_application(settings)
+    if settings.webhook_url:
+        from urllib.parse import urlparse
+
+        secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else None
+        application.run_webhook(
+            listen=settings.webhook_listen,
+            port=settings.webhook_port,
+            url_path=urlparse(settings.webhook_url).path.lstrip("/"),
+            secret_token=secret,
+            webhook_url=settings.webhook_url,
+            allowed_updates=Update.ALL_TYPES,
+        )
+    else:
+        application.run_polling(allowed_updates=Update.ALL_TYPES)

@@ -1,0 +1,206 @@
+"""The bot's callbacks: each turns one kind of Telegram update into one message for Rasa."""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass
+from typing import Any
+
+import aiohttp
+from telegram import Message, Update
+from telegram.ext import CallbackContext, ContextTypes
+
+from bot import texts
+from bot.rasa import RasaClient, RasaUnavailable
+from bot.render import ButtonChoice, Renderer
+
+logger = logging.getLogger(__name__)
+
+SERVICES = "services"
+
+# Commands the citizen may type, and the Rasa payload each one stands for.
+COMMAND_PAYLOADS = {
+    "start": "/greet",
+    "menu": "/main_menu",
+    "aiuto": "/help",
+    "help": "/help",
+    "operatore": "/human_handoff",
+    "annulla": "/cancel",
+}
+COMMAND_DESCRIPTIONS = {
+    "start": "Ricomincia dall'inizio",
+    "menu": "Torna al menu",
+    "aiuto": "Cosa posso fare",
+    "operatore": "Parla con una persona",
+    "annulla": "Annulla quello che stiamo facendo",
+}
+
+# What a button may send: an intent, optionally with JSON entities. Anchored, so a
+# crafted payload cannot smuggle anything else to Rasa.
+_PAYLOAD = re.compile(r"^/[a-z_]+(/[a-z_]+)?(\{[^\n]{0,400}\})?$")
+
+
+@dataclass
+class BotServices:
+    """What the callbacks share, opened in post_init and closed in post_shutdown."""
+
+    session: aiohttp.ClientSession
+    rasa: RasaClient
+    renderer: Renderer
+
+
+def services_of(context: CallbackContext[Any, Any, Any, Any]) -> BotServices:
+    services = context.bot_data[SERVICES]
+    assert isinstance(services, BotServices)
+    return services
+
+
+def typed_text_for_rasa(text: str) -> str:
+    """Keep typed text as text: a leading slash would make Rasa read it as an intent."""
+    return text.strip().lstrip("/").strip() or "?"
+
+
+def telegram_metadata(update: Update, kind: str, **extra: Any) -> dict[str, Any]:
+    """The Telegram facts Rasa may need; no names, no message text."""
+    chat = update.effective_chat
+    user = update.effective_user
+    return {
+        "telegram": {
+            "kind": kind,
+            "chat_id": chat.id if chat else None,
+            "user_id": user.id if user else None,
+            "language_code": user.language_code if user else None,
+            "update_id": update.update_id,
+            **extra,
+        }
+    }
+
+
+async def converse(
+    update: Update,
+    context: ContextTypes.DEFAULT_TYPE,
+    message: str,
+    metadata: dict[str, Any],
+) -> None:
+    """Send one message to Rasa and render every answer; never leave the citizen without one."""
+    chat = update.effective_chat
+    user = update.effective_user
+    if chat is None or user is None:
+        return
+    services = services_of(context)
+    try:
+        answers = await services.rasa.send(str(user.id), message, metadata)
+    except RasaUnavailable:
+        await context.bot.send_message(chat.id, texts.ASSISTANT_DOWN)
+        return
+    if not answers:
+        logger.warning("Rasa gave no answer to update %s", update.update_id)
+        await context.bot.send_message(chat.id, texts.ASSISTANT_DOWN)
+        return
+    await services.renderer.render(chat.id, answers)
+
+
+async def run_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Send a typed command (/start, /menu, …) to Rasa as the intent it stands for."""
+    message = update.effective_message
+    if message is None or not message.text:
+        return
+    command = message.text.split()[0].lstrip("/").split("@")[0].lower()
+    payload = COMMAND_PAYLOADS.get(command, "/main_menu")
+    await converse(update, context, payload, telegram_metadata(update, "command", command=command))
+
+
+async def forward_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Send what the citizen typed to Rasa."""
+    message = update.effective_message
+    if message is None or message.text is None:
+        return
+    await converse(update, context, typed_text_for_rasa(message.text), telegram_metadata(update, "text"))
+
+
+async def press_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Send the payload of a pressed button to Rasa and close the keyboard it came from."""
+    query = update.callback_query
+    if query is None:
+        return
+    await query.answer()
+    choice = query.data
+    if not isinstance(choice, ButtonChoice) or not _PAYLOAD.match(choice.payload):
+        await reject_stale_button(update, context)
+        return
+    if isinstance(query.message, Message):
+        # The choice stays visible, and an old keyboard cannot be pressed twice.
+        await query.edit_message_reply_markup(reply_markup=None)
+    await converse(update, context, choice.payload, telegram_metadata(update, "button"))
+
+
+async def reject_stale_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Answer a button the bot no longer knows (too old, or forged) with a fresh menu."""
+    query = update.callback_query
+    if query is not None:
+        await query.answer(texts.STALE_BUTTON_ALERT)
+    chat = update.effective_chat
+    if chat is None:
+        return
+    await context.bot.send_message(chat.id, texts.STALE_BUTTON)
+    await converse(update, context, "/main_menu", telegram_metadata(update, "stale_button"))
+
+
+async def forward_attachment(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Tell Rasa a photo, document or location arrived; the file stays on Telegram until needed."""
+    message = update.effective_message
+    if message is None:
+        return
+    extra: dict[str, Any]
+    if message.photo:
+        largest = message.photo[-1]
+        extra = {"attachment": {"kind": "photo", "file_id": largest.file_id, "size": largest.file_size}}
+    elif message.document:
+        document = message.document
+        extra = {
+            "attachment": {
+                "kind": "document",
+                "file_id": document.file_id,
+                "size": document.file_size,
+                "mime_type": document.mime_type,
+            }
+        }
+    elif message.location:
+        extra = {
+            "location": {"latitude": message.location.latitude, "longitude": message.location.longitude}
+        }
+    else:
+        return
+    await converse(update, context, "/inform", telegram_metadata(update, "attachment", **extra))
+
+
+async def answer_voice(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Say kindly that voice is not understood, then show the menu."""
+    chat = update.effective_chat
+    if chat is None:
+        return
+    await context.bot.send_message(chat.id, texts.VOICE_NOT_SUPPORTED)
+    await converse(update, context, "/main_menu", telegram_metadata(update, "voice"))
+
+
+async def answer_unsupported(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Answer a sticker, contact or anything else unreadable, then show the menu."""
+    chat = update.effective_chat
+    if chat is None:
+        return
+    await context.bot.send_message(chat.id, texts.UNSUPPORTED_MESSAGE)
+    await converse(update, context, "/main_menu", telegram_metadata(update, "unsupported"))
+
+
+async def report_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Log an unexpected error without personal data and tell the citizen something kind."""
+    error = context.error
+    logger.error(
+        "Unhandled %s while handling an update", type(error).__name__, exc_info=error
+    )
+    if isinstance(update, Update) and update.effective_chat is not None:
+        try:
+            await context.bot.send_message(update.effective_chat.id, texts.UNEXPECTED_ERROR)
+        except Exception as send_error:  # noqa: BLE001 - the error handler must not raise
+            logger.error("Could not apologise: %s", type(send_error).__name__)

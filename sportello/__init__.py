@@ -1,0 +1,1 @@
+"""Shared pieces of Sportello Digitale: the one settings object every process reads."""

@@ -1,0 +1,66 @@
+"""Print intent accuracy and entity precision/recall/F1 from a `rasa test nlu` results folder."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+_SUMMARY_ROWS = {"accuracy", "micro avg", "macro avg", "weighted avg"}
+
+
+def _load(path: Path) -> dict[str, Any]:
+    data = json.loads(path.read_text(encoding="utf-8"))
+    assert isinstance(data, dict)
+    return data
+
+
+def entity_reports(results: Path) -> list[Path]:
+    """Entity reports of the extractors that ran (DIETClassifier, RegexEntityExtractor, …)."""
+    return sorted(
+        p for p in results.glob("*_report.json")
+        if p.name not in {"intent_report.json", "response_selection_report.json"}
+    )
+
+
+def render(results: Path) -> str:
+    """The figures of one evaluation, as a short plain-text table."""
+    lines: list[str] = []
+    intents = _load(results / "intent_report.json")
+    weighted = intents.get("weighted avg", {})
+    lines.append(f"intent accuracy        {intents.get('accuracy', 0.0):.3f}")
+    lines.append(f"intent weighted F1     {weighted.get('f1-score', 0.0):.3f}")
+    selector = results / "response_selection_report.json"
+    if selector.exists():
+        faq = _load(selector)
+        lines.append(f"faq topic accuracy     {faq.get('accuracy', faq.get('micro avg', {}).get('f1-score', 0.0)):.3f}")
+    weak = sorted(
+        (name, row["f1-score"], row["support"])
+        for name, row in intents.items()
+        if name not in _SUMMARY_ROWS and isinstance(row, dict) and row.get("f1-score", 1.0) < 0.8
+    )
+    for name, f1, support in weak:
+        lines.append(f"  weak intent {name:<22} F1 {f1:.2f} (n={support})")
+    for report in entity_reports(results):
+        data = _load(report)
+        extractor = report.name.removesuffix("_report.json")
+        lines.append(f"entities ({extractor})")
+        lines.append(f"  {'entity':<18} {'precision':>9} {'recall':>7} {'F1':>6} {'n':>4}")
+        for name, row in sorted(data.items()):
+            if not isinstance(row, dict) or name in {"no_entity"}:
+                continue
+            lines.append(
+                f"  {name:<18} {row.get('precision', 0.0):>9.3f} {row.get('recall', 0.0):>7.3f}"
+                f" {row.get('f1-score', 0.0):>6.3f} {int(row.get('support', 0)):>4}"
+            )
+    return "\n".join(lines)
+
+
+def main() -> None:
+    results = Path(sys.argv[1] if len(sys.argv) > 1 else "results")
+    print(render(results))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,198 @@
+"""Start the real processes of the assistant on loopback for the end-to-end tests."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+RASA_BIN = ROOT / ".venv-rasa" / "bin" / "rasa"
+MODEL = ROOT / "models" / "current.tar.gz"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_until(check: Callable[[], bool], timeout: float, what: str, interval: float = 0.25) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if check():
+                return
+        except (httpx.HTTPError, OSError):
+            pass
+        time.sleep(interval)
+    raise TimeoutError(f"{what} not ready after {timeout:.0f} s")
+
+
+def http_ok(url: str, method: str = "GET", **kwargs: object) -> Callable[[], bool]:
+    def check() -> bool:
+        response = httpx.request(method, url, timeout=5, **kwargs)  # type: ignore[arg-type]
+        return response.status_code == 200
+
+    return check
+
+
+@dataclass
+class Service:
+    """One process of the stack, with its log in a file so a failing test can show it."""
+
+    name: str
+    args: list[str]
+    env: dict[str, str]
+    log_dir: Path
+    ready: Callable[[], bool] | None = None
+    ready_timeout: float = 60.0
+    process: subprocess.Popen[bytes] | None = field(default=None, init=False)
+
+    @property
+    def log_path(self) -> Path:
+        return self.log_dir / f"{self.name}.log"
+
+    def start(self) -> None:
+        log = self.log_path.open("ab")
+        self.process = subprocess.Popen(
+            self.args,
+            cwd=ROOT,
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        log.close()
+        if self.ready is not None:
+            try:
+                wait_until(self._ready_or_dead, self.ready_timeout, self.name)
+            except TimeoutError as error:
+                raise TimeoutError(f"{error}\n--- {self.name} log ---\n{self.tail()}") from None
+
+    def _ready_or_dead(self) -> bool:
+        assert self.process is not None and self.ready is not None
+        if self.process.poll() is not None:
+            raise RuntimeError(f"{self.name} exited early\n--- log ---\n{self.tail()}")
+        return self.ready()
+
+    def stop(self, timeout: float = 15.0) -> None:
+        if self.process is None or self.process.poll() is not None:
+            return
+        os.killpg(self.process.pid, signal.SIGTERM)
+        try:
+            self.process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait(5)
+
+    def restart(self) -> None:
+        self.stop()
+        self.start()
+
+    def tail(self, lines: int = 60) -> str:
+        if not self.log_path.exists():
+            return ""
+        return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+
+
+@dataclass
+class Stack:
+    """Back office, action server and Rasa, each a real process on a free loopback port."""
+
+    env: dict[str, str]
+    backoffice: Service
+    actions: Service
+    rasa: Service
+
+    def stop(self) -> None:
+        for service in (self.rasa, self.actions, self.backoffice):
+            service.stop()
+
+
+def base_env(tmp: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "WEBHOOK_"))}
+    env.update(
+        {
+            "DATABASE_URL": f"sqlite+aiosqlite:///{tmp / 'backoffice.db'}",
+            "BACKOFFICE_API_KEY": "test-service-key",
+            "RASA_TELEMETRY_ENABLED": "false",
+            "TF_CPP_MIN_LOG_LEVEL": "2",
+            "PYTHONUNBUFFERED": "1",
+        }
+    )
+    return env
+
+
+def start_stack(tmp: Path) -> Stack:
+    env = base_env(tmp)
+    bo_port, actions_port, rasa_port = free_port(), free_port(), free_port()
+    env.update(
+        {
+            "BACKOFFICE_PORT": str(bo_port),
+            "BACKOFFICE_URL": f"http://127.0.0.1:{bo_port}",
+            "ACTION_SERVER_URL": f"http://127.0.0.1:{actions_port}/webhook",
+            "RASA_URL": f"http://127.0.0.1:{rasa_port}",
+        }
+    )
+    backoffice = Service(
+        "backoffice",
+        [sys.executable, "-m", "backoffice"],
+        env,
+        tmp,
+        ready=http_ok(f"http://127.0.0.1:{bo_port}/health"),
+    )
+    actions = Service(
+        "actions",
+        [sys.executable, "-m", "rasa_sdk", "--actions", "actions", "--port", str(actions_port)],
+        env,
+        tmp,
+        ready=http_ok(f"http://127.0.0.1:{actions_port}/health"),
+    )
+    rasa = Service(
+        "rasa",
+        [
+            str(RASA_BIN), "run", "--model", str(MODEL), "--port", str(rasa_port),
+            "--interface", "127.0.0.1", "--credentials", "credentials.yml",
+            "--endpoints", "endpoints.yml",
+        ],
+        env,
+        tmp,
+        ready=http_ok(
+            f"http://127.0.0.1:{rasa_port}/webhooks/rest/webhook",
+            method="POST",
+            json={"sender": "readiness-probe", "message": "/main_menu"},
+        ),
+        ready_timeout=180.0,
+    )
+    stack = Stack(env=env, backoffice=backoffice, actions=actions, rasa=rasa)
+    try:
+        backoffice.start()
+        actions.start()
+        rasa.start()
+    except BaseException:
+        stack.stop()
+        raise
+    return stack
+
+
+def rasa_turn(stack: Stack, sender: str, message: str) -> list[dict[str, object]]:
+    """One turn through Rasa's REST channel, as the bot makes it."""
+    response = httpx.post(
+        f"{stack.env['RASA_URL']}/webhooks/rest/webhook",
+        json={"sender": sender, "message": message},
+        timeout=30,
+    )
+    response.raise_for_status()
+    answers = response.json()
+    assert isinstance(answers, list)
+    return answers
