@@ -11,7 +11,7 @@ from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.backoffice import backoffice
-from backend_client import BackOfficeError
+from backend_client import BackOfficeError, CounterService
 
 _DAY_NAMES = get_day_names("abbreviated", locale="it")
 
@@ -47,6 +47,13 @@ def format_opening_hours(hours: Iterable[OpeningInterval]) -> str:
     return "; ".join(parts)
 
 
+def describe_counter_services(services: Iterable[CounterService]) -> str:
+    """One line per office with its opening hours."""
+    return "\n".join(
+        f"• {service.name}: {format_opening_hours(service.opening_hours)}" for service in services
+    )
+
+
 class ActionListCounterServices(Action):
     """List the comune's offices with their opening hours."""
 
@@ -62,14 +69,13 @@ class ActionListCounterServices(Action):
         except BackOfficeError:
             dispatcher.utter_message(response="utter_counter_services_unavailable")
             return []
-        lines = ["Questi sono gli uffici del Comune e i loro orari:"]
-        for service in services:
-            lines.append(f"• {service.name}: {format_opening_hours(service.opening_hours)}")
-        lines.append(
+        text = (
+            "Questi sono gli uffici del Comune e i loro orari:\n"
+            f"{describe_counter_services(services)}\n"
             "Presto potrai prenotare da qui. Per ora chiama il centralino: 06 896301."
         )
         dispatcher.utter_message(
-            text="\n".join(lines),
+            text=text,
             buttons=[
                 {"title": "📍 Dove siamo", "payload": '/faq{"faq_topic": "office_location"}'},
                 {"title": "🏠 Menu", "payload": "/main_menu"},

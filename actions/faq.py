@@ -8,6 +8,10 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.backoffice import backoffice
+from actions.counter import describe_counter_services
+from backend_client import BackOfficeError
+
 FAQ_TOPICS = frozenset(
     {
         "office_hours",
@@ -48,6 +52,20 @@ class ActionAnswerFaq(Action):
             # A forged or stale button, or a question the selector could not place.
             dispatcher.utter_message(response="utter_help")
             return [SlotSet("faq_topic", None)]
-        dispatcher.utter_message(response=f"utter_faq/{topic}")
+        if not (topic == "office_hours" and await self._say_live_office_hours(dispatcher)):
+            dispatcher.utter_message(response=f"utter_faq/{topic}")
         dispatcher.utter_message(response="utter_anything_else")
         return [SlotSet("faq_topic", None)]
+
+    @staticmethod
+    async def _say_live_office_hours(dispatcher: CollectingDispatcher) -> bool:
+        """Office hours from the back office, the one place a clerk keeps them up to date."""
+        try:
+            client = await backoffice()
+            services = await client.list_counter_services()
+        except BackOfficeError:
+            return False  # the general answer in the domain is better than none
+        if not services:
+            return False
+        dispatcher.utter_message(text=f"Orari degli uffici aperti al pubblico:\n{describe_counter_services(services)}")
+        return True

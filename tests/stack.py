@@ -45,6 +45,20 @@ def http_ok(url: str, method: str = "GET", **kwargs: object) -> Callable[[], boo
     return check
 
 
+def rasa_answers(base_url: str) -> Callable[[], bool]:
+    """Rasa listens before its model is loaded and answers nothing until then."""
+
+    def check() -> bool:
+        response = httpx.post(
+            f"{base_url}/webhooks/rest/webhook",
+            json={"sender": "readiness-probe", "message": "/main_menu"},
+            timeout=10,
+        )
+        return response.status_code == 200 and bool(response.json())
+
+    return check
+
+
 @dataclass
 class Service:
     """One process of the stack, with its log in a file so a failing test can show it."""
@@ -167,11 +181,7 @@ def start_stack(tmp: Path) -> Stack:
         ],
         env,
         tmp,
-        ready=http_ok(
-            f"http://127.0.0.1:{rasa_port}/webhooks/rest/webhook",
-            method="POST",
-            json={"sender": "readiness-probe", "message": "/main_menu"},
-        ),
+        ready=rasa_answers(f"http://127.0.0.1:{rasa_port}"),
         ready_timeout=180.0,
     )
     stack = Stack(env=env, backoffice=backoffice, actions=actions, rasa=rasa)
