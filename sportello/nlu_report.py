@@ -42,17 +42,22 @@ def render(results: Path) -> str:
     )
     for name, f1, support in weak:
         lines.append(f"  weak intent {name:<22} F1 {f1:.2f} (n={support})")
+    best: dict[str, tuple[str, dict[str, Any]]] = {}
     for report in entity_reports(results):
-        data = _load(report)
         extractor = report.name.removesuffix("_report.json")
-        lines.append(f"entities ({extractor})")
-        lines.append(f"  {'entity':<18} {'precision':>9} {'recall':>7} {'F1':>6} {'n':>4}")
-        for name, row in sorted(data.items()):
-            if not isinstance(row, dict) or name in {"no_entity"}:
+        for name, row in _load(report).items():
+            if not isinstance(row, dict) or name in _SUMMARY_ROWS or name == "no_entity":
                 continue
+            if name not in best or row.get("f1-score", 0.0) > best[name][1].get("f1-score", 0.0):
+                best[name] = (extractor, row)
+    if best:
+        # Several extractors run side by side (DIET, and the regexes for codes with a fixed
+        # shape); each entity is shown with the one that finds it best.
+        lines.append(f"{'entity':<18} {'precision':>9} {'recall':>7} {'F1':>6} {'n':>4}  by")
+        for name, (extractor, row) in sorted(best.items()):
             lines.append(
-                f"  {name:<18} {row.get('precision', 0.0):>9.3f} {row.get('recall', 0.0):>7.3f}"
-                f" {row.get('f1-score', 0.0):>6.3f} {int(row.get('support', 0)):>4}"
+                f"{name:<18} {row.get('precision', 0.0):>9.3f} {row.get('recall', 0.0):>7.3f}"
+                f" {row.get('f1-score', 0.0):>6.3f} {int(row.get('support', 0)):>4}  {extractor}"
             )
     return "\n".join(lines)
 
