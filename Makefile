@@ -63,7 +63,11 @@ lint: $(VENV)/.installed
 	$(VENV)/bin/mypy
 
 test: install $(MODEL) lint
+	mkdir -p results
 	$(VENV_RASA)/bin/rasa data validate --config config.yml --domain nlu/domain --data nlu/data
+	$(VENV_RASA)/bin/rasa test core --model $(MODEL) --stories tests/stories --out results/stories \
+		--fail-on-prediction-errors --endpoints endpoints.yml >results/stories.log 2>&1 \
+		|| { tail -40 results/stories.log; cat results/stories/failed_test_stories.yml 2>/dev/null; exit 1; }
 	$(VENV)/bin/pytest
 
 nlu-eval: $(MODEL)
