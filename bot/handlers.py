@@ -140,11 +140,18 @@ async def reject_stale_button(update: Update, context: ContextTypes.DEFAULT_TYPE
     query = update.callback_query
     if query is not None:
         await query.answer(texts.STALE_BUTTON_ALERT)
+    await say_then_show_menu(update, context, texts.STALE_BUTTON, "stale_button")
+
+
+async def say_then_show_menu(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, text: str, kind: str
+) -> None:
+    """Say what the channel itself must say, then let Rasa show the main menu."""
     chat = update.effective_chat
     if chat is None:
         return
-    await context.bot.send_message(chat.id, texts.STALE_BUTTON)
-    await converse(update, context, "/main_menu", telegram_metadata(update, "stale_button"))
+    await context.bot.send_message(chat.id, text)
+    await converse(update, context, "/main_menu", telegram_metadata(update, kind))
 
 
 async def forward_attachment(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -177,20 +184,12 @@ async def forward_attachment(update: Update, context: ContextTypes.DEFAULT_TYPE)
 
 async def answer_voice(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Say kindly that voice is not understood, then show the menu."""
-    chat = update.effective_chat
-    if chat is None:
-        return
-    await context.bot.send_message(chat.id, texts.VOICE_NOT_SUPPORTED)
-    await converse(update, context, "/main_menu", telegram_metadata(update, "voice"))
+    await say_then_show_menu(update, context, texts.VOICE_NOT_SUPPORTED, "voice")
 
 
 async def answer_unsupported(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Answer a sticker, contact or anything else unreadable, then show the menu."""
-    chat = update.effective_chat
-    if chat is None:
-        return
-    await context.bot.send_message(chat.id, texts.UNSUPPORTED_MESSAGE)
-    await converse(update, context, "/main_menu", telegram_metadata(update, "unsupported"))
+    await say_then_show_menu(update, context, texts.UNSUPPORTED_MESSAGE, "unsupported")
 
 
 async def report_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
