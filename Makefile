@@ -19,7 +19,7 @@ export TF_CPP_MIN_LOG_LEVEL := 2
 export ACTION_SERVER_URL ?= http://127.0.0.1:5055/webhook
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help install model run test lint nlu-eval clean
+.PHONY: help install model run test lint nlu-eval link-code clean
 
 help:
 	@echo "make run       start back office, action server, Rasa and the bot (local chat without a token)"
@@ -75,6 +75,11 @@ nlu-eval: $(MODEL)
 	rm -rf results/nlu-eval && mkdir -p results
 	$(VENV_RASA)/bin/rasa test nlu --nlu $(FILE) --model $(MODEL) --out results/nlu-eval >results/nlu-eval.log 2>&1 || { cat results/nlu-eval.log; exit 1; }
 	$(VENV)/bin/python -m sportello.nlu_report results/nlu-eval
+
+# The portal's part for a demo or a test: a one-time code that links a chat to a citizen.
+link-code: $(VENV)/.installed
+	@test -n "$(CF)" || { echo "uso: make link-code CF=<codice fiscale>"; exit 2; }
+	@$(VENV)/bin/python -m backoffice link-code "$(CF)"
 
 clean:
 	rm -rf models results var .pytest_cache .mypy_cache .ruff_cache

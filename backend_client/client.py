@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import uuid
 from collections.abc import Mapping
 from types import TracebackType
@@ -16,12 +17,34 @@ from pydantic import BaseModel, ValidationError
 from backend_client.errors import (
     BackOfficeError,
     BackOfficeUnavailable,
+    CitizenNotFound,
     Conflict,
+    DownloadLinkExpired,
+    FileTooLarge,
+    IdempotencyKeyReused,
+    InvalidData,
     InvalidRequest,
+    InvalidTransition,
+    LinkCodeExpired,
+    LinkCodeInvalid,
     NotFound,
+    NotLinked,
+    PracticeNotFound,
+    TooManyAttempts,
     Unauthorized,
+    UnsupportedFileType,
 )
-from backend_client.models import CounterService, EventPage, Health, PracticeType
+from backend_client.models import (
+    CounterService,
+    EventPage,
+    Health,
+    LinkCode,
+    LinkedCitizen,
+    PracticeDetail,
+    PracticeSummary,
+    PracticeType,
+    Upload,
+)
 from sportello.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -35,8 +58,32 @@ _ERRORS_BY_STATUS: dict[int, type[BackOfficeError]] = {
     403: Unauthorized,
     404: NotFound,
     409: Conflict,
+    410: NotFound,
+    413: InvalidRequest,
+    415: InvalidRequest,
     422: InvalidRequest,
+    429: BackOfficeError,
 }
+# The error body's code is more precise than the status: it picks the error type first.
+_ERRORS_BY_CODE: dict[str, type[BackOfficeError]] = {
+    "not_linked": NotLinked,
+    "citizen_not_found": CitizenNotFound,
+    "invalid_link_code": LinkCodeInvalid,
+    "expired_link_code": LinkCodeExpired,
+    "too_many_attempts": TooManyAttempts,
+    "practice_not_found": PracticeNotFound,
+    "invalid_data": InvalidData,
+    "file_too_large": FileTooLarge,
+    "payload_too_large": FileTooLarge,
+    "unsupported_file_type": UnsupportedFileType,
+    "invalid_transition": InvalidTransition,
+    "idempotency_key_reused": IdempotencyKeyReused,
+    "link_expired": DownloadLinkExpired,
+}
+CHANNEL_USER_HEADER = "X-Channel-User"
+STAFF_USER_HEADER = "X-Staff-User"
+MAX_UPLOAD_BYTES = 20 * 1024 * 1024
+_PROTOCOL = re.compile(r"^\s*(\d{4})\s*/\s*(\d{1,9})\s*$")
 
 
 def new_idempotency_key() -> str:
@@ -110,6 +157,156 @@ class BackOfficeClient:
         )
         return self._parse(body, EventPage)
 
+    async def get_practice_type(self, code: str) -> PracticeType:
+        """One pratica type with its fields and the question to ask for each; NotFound if unknown."""
+        body = await self._request("GET", f"/v1/practice-types/{_segment(code)}")
+        return self._parse(body, PracticeType)
+
+    # --- identity ---------------------------------------------------------------------
+
+    async def create_link_code(self, fiscal_code: str) -> LinkCode:
+        """Mint a one-time link code for a citizen (the portal's part; demos and tests).
+
+        CitizenNotFound if no citizen has this codice fiscale.
+        """
+        body = await self._request(
+            "POST", "/v1/link-codes", json={"fiscal_code": fiscal_code}
+        )
+        return self._parse(body, LinkCode)
+
+    async def link_channel(self, channel_user: str, code: str) -> LinkedCitizen:
+        """Link a chat account ("telegram:123") with a link code, case and dash insensitive.
+
+        LinkCodeInvalid, LinkCodeExpired (also when already used), TooManyAttempts.
+        """
+        body = await self._request(
+            "POST",
+            "/v1/channel-links",
+            json={"code": code},
+            channel_user=channel_user,
+        )
+        return self._parse(body, LinkedCitizen)
+
+    async def me(self, channel_user: str) -> LinkedCitizen:
+        """Who the chat account is linked to; NotLinked if nobody."""
+        body = await self._request("GET", "/v1/me", channel_user=channel_user)
+        return self._parse(body, LinkedCitizen)
+
+    async def unlink_channel(self, channel_user: str) -> None:
+        """Unlink the chat account; NotLinked if it was not linked."""
+        await self._request("DELETE", "/v1/channel-links/me", channel_user=channel_user)
+
+    # --- uploads and practices --------------------------------------------------------
+
+    async def upload(
+        self, channel_user: str, content: bytes, filename: str, content_type: str
+    ) -> Upload:
+        """Send a file (PDF, JPEG or PNG, at most 20 MB); attach it later by upload_id.
+
+        FileTooLarge, UnsupportedFileType (the back office judges the bytes, not the name).
+        """
+        if len(content) > MAX_UPLOAD_BYTES:
+            raise FileTooLarge(
+                f"files may be at most {MAX_UPLOAD_BYTES} bytes",
+                status=413,
+                code="file_too_large",
+            )
+        form = aiohttp.FormData()
+        form.add_field("file", content, filename=filename, content_type=content_type)
+        body = await self._request(
+            "POST", "/v1/uploads", data=form, channel_user=channel_user
+        )
+        return self._parse(body, Upload)
+
+    async def submit_practice(
+        self,
+        channel_user: str,
+        practice_type: str,
+        data: Mapping[str, Any],
+        idempotency_key: str,
+    ) -> PracticeDetail:
+        """File a pratica; keep `idempotency_key` for the whole attempt (one per pratica).
+
+        NotLinked (only segnalazione may be anonymous), InvalidData with `.fields`.
+        """
+        # Retried on connection errors and timeouts although POST is not idempotent: the
+        # back office files one pratica per (chat account, Idempotency-Key) and answers a
+        # repeat with the first answer, so a retry after a lost response cannot file twice.
+        # A 5xx is not retried: the back office answered, and the caller decides.
+        body = await self._request(
+            "POST",
+            "/v1/practices",
+            json={"practice_type": practice_type, "data": dict(data)},
+            channel_user=channel_user,
+            idempotency_key=idempotency_key,
+            retry_on_connection_errors=True,
+        )
+        return self._parse(body, PracticeDetail)
+
+    async def list_practices(self, channel_user: str) -> list[PracticeSummary]:
+        """The linked citizen's pratiche, newest first; NotLinked if not linked."""
+        body = await self._request("GET", "/v1/practices", channel_user=channel_user)
+        return self._parse_list(body, "practices", PracticeSummary)
+
+    async def get_practice(
+        self,
+        channel_user: str,
+        protocol_number: str,
+        fiscal_code: str | None = None,
+    ) -> PracticeDetail:
+        """One pratica by protocol ("2026/000123"): the linked owner's, or with its owner's CF.
+
+        PracticeNotFound when it does not exist or is someone else's; TooManyAttempts after
+        repeated wrong codici fiscali.
+        """
+        params = {"fiscal_code": fiscal_code} if fiscal_code else None
+        body = await self._request(
+            "GET",
+            _practice_path(protocol_number),
+            params=params,
+            channel_user=channel_user,
+        )
+        return self._parse(body, PracticeDetail)
+
+    async def attach_document(
+        self, channel_user: str, protocol_number: str, upload_id: str
+    ) -> PracticeDetail:
+        """Attach an upload to one's own pratica; one awaiting documents goes back to review."""
+        body = await self._request(
+            "POST",
+            _practice_path(protocol_number) + "/attachments",
+            json={"upload_id": upload_id},
+            channel_user=channel_user,
+        )
+        return self._parse(body, PracticeDetail)
+
+    async def transition_practice(
+        self,
+        protocol_number: str,
+        to: str,
+        note: str | None = None,
+        staff_user: str | None = None,
+    ) -> PracticeDetail:
+        """The office moves a pratica to status `to`; InvalidTransition if not allowed.
+
+        `integrazione_richiesta` needs a note saying what is missing (InvalidData otherwise).
+        """
+        number = _practice_path(protocol_number).removeprefix("/v1/practices/")
+        body = await self._request(
+            "POST",
+            f"/v1/staff/practices/{number}/transitions",
+            json={"to": to, "note": note},
+            staff_user=staff_user,
+        )
+        return self._parse(body, PracticeDetail)
+
+    async def download(self, url: str) -> bytes:
+        """Fetch a document by its capability URL (no API key is sent to it).
+
+        NotFound if the URL is not valid, DownloadLinkExpired after its hour.
+        """
+        return await self._request("GET", url, absolute=True)  # type: ignore[no-any-return]
+
     # --- plumbing ---------------------------------------------------------------------
 
     async def _create(
@@ -130,22 +327,48 @@ class BackOfficeClient:
         *,
         params: Mapping[str, str | int] | None = None,
         json: Mapping[str, Any] | None = None,
+        data: aiohttp.FormData | None = None,
         idempotency_key: str | None = None,
+        channel_user: str | None = None,
+        staff_user: str | None = None,
+        retry_on_connection_errors: bool = False,
+        absolute: bool = False,
     ) -> Any:
-        """Send one call, retrying idempotent ones on connection errors and 5xx; return JSON."""
-        headers = dict(self._headers)
+        """Send one call and return its JSON (bytes when `absolute`: a capability URL).
+
+        Idempotent methods are retried on connection errors, timeouts and 5xx; others only
+        with `retry_on_connection_errors`, and then only on connection errors and timeouts.
+        """
+        if absolute:
+            # A capability URL carries its own authority: never hand it the service key.
+            headers: dict[str, str] = {}
+        else:
+            headers = dict(self._headers)
         if idempotency_key is not None:
             headers["Idempotency-Key"] = idempotency_key
-        attempts = 1 + (self._retries if method in _IDEMPOTENT_METHODS else 0)
+        if channel_user is not None:
+            headers[CHANNEL_USER_HEADER] = channel_user
+        if staff_user is not None:
+            headers[STAFF_USER_HEADER] = staff_user
+        idempotent = method in _IDEMPOTENT_METHODS
+        retryable = idempotent or retry_on_connection_errors
+        attempts = 1 + (self._retries if retryable else 0)
+        url = path if absolute else self._base_url + path
         for attempt in range(1, attempts + 1):
             try:
-                return await self._send(method, path, params, json, headers)
+                return await self._send(
+                    method, url, params, json, data, headers, absolute
+                )
             except BackOfficeUnavailable as exc:
-                if attempt == attempts:
+                # A 5xx (status set) means the back office answered: only safe calls repeat.
+                if attempt == attempts or (not idempotent and exc.status is not None):
                     raise
                 # Path only: query strings and bodies may carry personal data.
                 log.info(
-                    "back office %s %s failed (%s), retrying", method, path, exc.message
+                    "back office %s %s failed (%s), retrying",
+                    method,
+                    "<capability url>" if absolute else path,
+                    exc.message,
                 )
                 await asyncio.sleep(self._retry_backoff * 2 ** (attempt - 1))
         raise AssertionError("unreachable")  # pragma: no cover
@@ -153,21 +376,25 @@ class BackOfficeClient:
     async def _send(
         self,
         method: str,
-        path: str,
+        url: str,
         params: Mapping[str, str | int] | None,
         json: Mapping[str, Any] | None,
+        data: aiohttp.FormData | None,
         headers: Mapping[str, str],
+        raw: bool = False,
     ) -> Any:
-        url = self._base_url + path
         try:
             async with self._session.request(
                 method,
                 url,
                 params=params,
                 json=json,
+                data=data,
                 headers=headers,
                 timeout=self._timeout,
             ) as response:
+                if raw and response.status < 400:
+                    return await response.read()
                 body = await _read_json(response)
                 if response.status >= 500:
                     raise BackOfficeUnavailable(
@@ -176,12 +403,7 @@ class BackOfficeClient:
                         code=_error_code(body),
                     )
                 if response.status >= 400:
-                    error_type = _ERRORS_BY_STATUS.get(response.status, BackOfficeError)
-                    raise error_type(
-                        _error_message(body, f"back office answered {response.status}"),
-                        status=response.status,
-                        code=_error_code(body),
-                    )
+                    raise _error(response, body)
                 return body
         except aiohttp.ClientError as exc:
             raise BackOfficeUnavailable(
@@ -206,6 +428,46 @@ class BackOfficeClient:
                 f"unexpected answer from back office: no {key!r} list"
             )
         return [cls._parse(item, model) for item in body[key]]
+
+
+def _error(response: aiohttp.ClientResponse, body: Any) -> BackOfficeError:
+    """The typed error for a 4xx answer: by the body's error code, else by status."""
+    code = _error_code(body)
+    error_type = _ERRORS_BY_CODE.get(code or "") or _ERRORS_BY_STATUS.get(
+        response.status, BackOfficeError
+    )
+    message = _error_message(body, f"back office answered {response.status}")
+    if issubclass(error_type, InvalidData):
+        fields = body["error"].get("fields") if isinstance(body, dict) else None
+        return error_type(
+            message,
+            status=response.status,
+            code=code,
+            fields=(
+                {str(k): str(v) for k, v in fields.items()}
+                if isinstance(fields, dict)
+                else None
+            ),
+        )
+    if issubclass(error_type, TooManyAttempts):
+        retry_after = response.headers.get("Retry-After", "")
+        return error_type(
+            message,
+            status=response.status,
+            code=code,
+            retry_after=float(retry_after) if retry_after.isdigit() else None,
+        )
+    return error_type(message, status=response.status, code=code)
+
+
+def _practice_path(protocol_number: str) -> str:
+    """/v1/practices/2026/000123 from "2026/000123"; PracticeNotFound if it is no protocol."""
+    match = _PROTOCOL.fullmatch(protocol_number)
+    if match is None:
+        raise PracticeNotFound(
+            "not a protocol number (YYYY/NNNNNN)", code="practice_not_found"
+        )
+    return f"/v1/practices/{match.group(1)}/{int(match.group(2)):06d}"
 
 
 async def _read_json(response: aiohttp.ClientResponse) -> Any:

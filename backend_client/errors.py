@@ -33,3 +33,73 @@ class InvalidRequest(BackOfficeError):
 
 class Conflict(BackOfficeError):
     """The request clashes with the current state (409)."""
+
+
+class NotLinked(BackOfficeError):
+    """The chat account is not linked to a citizen, and this call needs one (403 not_linked)."""
+
+
+class CitizenNotFound(NotFound):
+    """No citizen has this codice fiscale."""
+
+
+class LinkCodeInvalid(NotFound):
+    """No such link code (404 invalid_link_code)."""
+
+
+class LinkCodeExpired(BackOfficeError):
+    """The link code expired or was already used (410 expired_link_code): ask for a new one."""
+
+
+class TooManyAttempts(BackOfficeError):
+    """Too many failed attempts from this chat account (429); `retry_after` is in seconds."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int | None = None,
+        code: str | None = None,
+        retry_after: float | None = None,
+    ) -> None:
+        super().__init__(message, status=status, code=code)
+        self.retry_after = retry_after
+
+
+class PracticeNotFound(NotFound):
+    """No such pratica, or not visible to this caller: the two look the same on purpose."""
+
+
+class InvalidData(InvalidRequest):
+    """The pratica's data does not fit its form (422); `fields` maps a field to an Italian message."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int | None = None,
+        code: str | None = None,
+        fields: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(message, status=status, code=code)
+        self.fields: dict[str, str] = dict(fields or {})
+
+
+class FileTooLarge(InvalidRequest):
+    """The file is over the back office's limit (20 MB)."""
+
+
+class UnsupportedFileType(InvalidRequest):
+    """The file is not a PDF, JPEG or PNG (judged by its bytes)."""
+
+
+class InvalidTransition(Conflict):
+    """The pratica cannot move to that status from the one it is in (409 invalid_transition)."""
+
+
+class IdempotencyKeyReused(Conflict):
+    """The Idempotency-Key was already used for a different request."""
+
+
+class DownloadLinkExpired(NotFound):
+    """A document's download URL is past its hour (410): get the pratica again for a new one."""

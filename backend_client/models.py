@@ -52,6 +52,7 @@ class PracticeField(_Result):
     kind: FieldKind
     required: bool
     choices: tuple[str, ...] = ()
+    question: str = ""  # what to ask the citizen, in plain Italian
 
 
 class PracticeType(_Result):
@@ -71,6 +72,8 @@ class FeedEvent(_Result):
     citizen_id: int | None
     payload: dict[str, Any]
     created_at: datetime
+    # The chat accounts to tell ("telegram:123"), resolved when the feed was read.
+    recipients: tuple[str, ...] = ()
 
 
 class EventPage(_Result):
@@ -78,3 +81,79 @@ class EventPage(_Result):
 
     events: tuple[FeedEvent, ...]
     last_id: int
+
+
+class LinkCode(_Result):
+    """A one-time code that links a chat account to a citizen, as the citizen reads it."""
+
+    code: str  # K7P2-QX9M
+    expires_at: datetime
+
+
+class LinkedCitizen(_Result):
+    """Who a chat account belongs to; the codice fiscale is masked (RSS***50C12***D)."""
+
+    given_name: str
+    fiscal_code_masked: str
+
+
+class Upload(_Result):
+    """A file the back office accepted; attach it by `upload_id`."""
+
+    upload_id: str
+    filename: str
+    content_type: str  # the real type, from the bytes
+    size: int
+
+
+class PracticeTypeRef(_Result):
+    """Which kind of pratica, by code and name."""
+
+    code: str
+    name: str
+
+
+class HistoryEntry(_Result):
+    """One step of a pratica's lifecycle."""
+
+    status: str
+    status_label: str
+    note: str | None
+    at: datetime
+
+
+class PracticeDocument(_Result):
+    """A document the comune issued; `download_url` works without the API key for one hour."""
+
+    filename: str
+    download_url: str
+    verification_code: str
+
+
+class PracticeSummary(_Result):
+    """A pratica in a list."""
+
+    protocol_number: str  # 2026/000123
+    practice_type: PracticeTypeRef
+    status: str
+    status_label: str  # plain Italian: "in attesa di documenti"
+    created_at: datetime
+    updated_at: datetime
+
+    @property
+    def practice_type_code(self) -> str:
+        return self.practice_type.code
+
+    @property
+    def practice_type_name(self) -> str:
+        return self.practice_type.name
+
+
+class PracticeDetail(PracticeSummary):
+    """A pratica with what happens next, its history, what the office asks for, its document."""
+
+    next_step: str
+    history: tuple[HistoryEntry, ...]
+    requested_documents: str | None = None
+    document: PracticeDocument | None = None
+    attachments: tuple[Upload, ...] = ()

@@ -1,10 +1,12 @@
-"""Command line of the back office: `python -m backoffice [serve|migrate]`."""
+"""Command line of the back office: `python -m backoffice [serve|migrate|link-code <CF>]`."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
 import logging
+import sys
+from datetime import UTC, datetime
 
 from aiohttp import web
 
@@ -15,6 +17,9 @@ from backoffice.db import (
     ensure_sqlite_directory,
     migrate,
 )
+from backoffice.errors import CitizenNotFound
+from backoffice.identity import format_link_code
+from backoffice.repositories import IdentityRepository
 from backoffice.seed import seed_demo_data
 from sportello.settings import Settings, get_settings
 
@@ -34,6 +39,19 @@ async def prepare_database(settings: Settings) -> None:
         await engine.dispose()
 
 
+async def mint_link_code(settings: Settings, fiscal_code: str) -> str:
+    """Mint a link code for a citizen, as the portal would after SPID/CIE (demos, tests)."""
+    engine = create_engine(settings.database_url)
+    try:
+        async with create_sessionmaker(engine).begin() as session:
+            code = await IdentityRepository(session).create_link_code(
+                fiscal_code, datetime.now(UTC)
+            )
+    finally:
+        await engine.dispose()
+    return format_link_code(code.code)
+
+
 def main(argv: list[str] | None = None) -> None:
     """Run the command given on the command line."""
     parser = argparse.ArgumentParser(prog="python -m backoffice", description=__doc__)
@@ -41,15 +59,27 @@ def main(argv: list[str] | None = None) -> None:
         "command",
         nargs="?",
         default="serve",
-        choices=("serve", "migrate"),
-        help="serve: migrate, seed and serve the API (default); migrate: migrate and seed only",
+        choices=("serve", "migrate", "link-code"),
+        help="serve: migrate, seed and serve the API (default); migrate: migrate and seed "
+        "only; link-code CF: print a one-time link code for the citizen (the portal's part)",
     )
+    parser.add_argument("fiscal_code", nargs="?", help="for link-code")
     args = parser.parse_args(argv)
+    if args.command == "link-code" and not args.fiscal_code:
+        parser.error("link-code needs the citizen's codice fiscale")
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     settings = get_settings()
     asyncio.run(prepare_database(settings))
+    if args.command == "link-code":
+        try:
+            print(asyncio.run(mint_link_code(settings, args.fiscal_code)))
+        except CitizenNotFound:
+            # Logs go to stderr; the codice fiscale itself is not repeated there.
+            log.error("no citizen has this codice fiscale")
+            sys.exit(1)
+        return
     if args.command == "serve":
         web.run_app(
             create_app(settings),

@@ -15,8 +15,27 @@ from aiohttp.web_response import StreamResponse
 
 from backoffice.appkeys import ENGINE, SESSIONMAKER, SETTINGS
 from backoffice.db import create_engine, create_sessionmaker
-from backoffice.errors import BackOfficeError, Conflict, InvalidRequest, NotFound
+from backoffice.errors import (
+    BackOfficeError,
+    CitizenNotFound,
+    Conflict,
+    FileTooLarge,
+    Forbidden,
+    IdempotencyKeyReused,
+    InvalidData,
+    InvalidRequest,
+    InvalidTransition,
+    LinkCodeExpired,
+    LinkCodeInvalid,
+    LinkExpired,
+    NotFound,
+    NotLinked,
+    PracticeNotFound,
+    TooManyAttempts,
+    UnsupportedFileType,
+)
 from backoffice.routes import routes
+from backoffice.staff import staff_routes
 from sportello.settings import Settings, get_settings
 
 log = logging.getLogger(__name__)
@@ -25,12 +44,28 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 API_KEY_HEADER = "X-API-Key"
 PROTECTED_PREFIX = "/v1/"
+# JSON bodies are small; uploads are streamed with their own limit (routes.MAX_UPLOAD_BYTES)
+# and never read through this one.
+CLIENT_MAX_SIZE = 1024 * 1024
 
 # The only place where domain errors become HTTP: (status, machine-readable code).
 _DOMAIN_ERRORS: dict[type[BackOfficeError], tuple[int, str]] = {
     NotFound: (404, "not_found"),
     InvalidRequest: (400, "invalid_request"),
     Conflict: (409, "conflict"),
+    Forbidden: (403, "forbidden"),
+    NotLinked: (403, "not_linked"),
+    CitizenNotFound: (404, "citizen_not_found"),
+    PracticeNotFound: (404, "practice_not_found"),
+    LinkCodeInvalid: (404, "invalid_link_code"),
+    LinkCodeExpired: (410, "expired_link_code"),
+    LinkExpired: (410, "link_expired"),
+    TooManyAttempts: (429, "too_many_attempts"),
+    InvalidData: (422, "invalid_data"),
+    FileTooLarge: (413, "file_too_large"),
+    UnsupportedFileType: (415, "unsupported_file_type"),
+    InvalidTransition: (409, "invalid_transition"),
+    IdempotencyKeyReused: (409, "idempotency_key_reused"),
 }
 
 _HTTP_ERROR_CODES = {
@@ -42,14 +77,37 @@ _HTTP_ERROR_CODES = {
     409: "conflict",
     413: "payload_too_large",
     415: "unsupported_media_type",
+    429: "too_many_attempts",
 }
 
 
-def error_response(status: int, code: str, message: str) -> web.Response:
-    """Build the JSON error body every error of the API has."""
-    return web.json_response(
-        {"error": {"code": code, "message": message}}, status=status
+def error_response(
+    status: int,
+    code: str,
+    message: str,
+    fields: dict[str, str] | None = None,
+    headers: dict[str, str] | None = None,
+) -> web.Response:
+    """Build the JSON error body every error of the API has (`fields`: per-field messages)."""
+    error: dict[str, object] = {"code": code, "message": message}
+    if fields is not None:
+        error["fields"] = fields
+    return web.json_response({"error": error}, status=status, headers=headers)
+
+
+def _domain_error_response(exc: BackOfficeError) -> web.Response:
+    status, code = 400, "invalid_request"
+    for error_type in type(exc).__mro__:
+        if error_type in _DOMAIN_ERRORS:
+            status, code = _DOMAIN_ERRORS[error_type]
+            break
+    fields = exc.fields if isinstance(exc, InvalidData) else None
+    headers = (
+        {"Retry-After": str(exc.retry_after)}
+        if isinstance(exc, TooManyAttempts)
+        else None
     )
+    return error_response(status, code, exc.message, fields, headers)
 
 
 def _route_name(request: BaseRequest) -> str:
@@ -71,11 +129,7 @@ async def error_middleware(
     try:
         return await handler(request)
     except BackOfficeError as exc:
-        for error_type in type(exc).__mro__:
-            if error_type in _DOMAIN_ERRORS:
-                status, code = _DOMAIN_ERRORS[error_type]
-                return error_response(status, code, exc.message)
-        return error_response(400, "invalid_request", exc.message)
+        return _domain_error_response(exc)
     except web.HTTPException as exc:
         if exc.status < 400:
             raise
@@ -143,9 +197,11 @@ def create_app(settings: Settings | None = None) -> web.Application:
         middlewares=[
             error_middleware,
             api_key_middleware(settings.backoffice_api_key.get_secret_value()),
-        ]
+        ],
+        client_max_size=CLIENT_MAX_SIZE,
     )
     app[SETTINGS] = settings
     app.cleanup_ctx.append(_database)
     app.add_routes(routes)
+    app.add_routes(staff_routes)
     return app

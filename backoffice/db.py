@@ -72,16 +72,33 @@ def _run_alembic(connection: Connection, direction: str, revision: str) -> None:
         command.downgrade(config, revision)
 
 
+async def _alembic(engine: AsyncEngine, direction: str, revision: str) -> None:
+    async with engine.connect() as connection:
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
+            # SQLite alters a table by copying it and dropping the original; with foreign
+            # keys on, that drop would cascade and delete the rows of the tables that refer
+            # to it (practice_history, say). The pragma only works outside a transaction.
+            await connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+            await connection.commit()
+        try:
+            await connection.run_sync(_run_alembic, direction, revision)
+            await connection.commit()
+        finally:
+            if sqlite:
+                await connection.rollback()
+                await connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+                await connection.commit()
+
+
 async def migrate(engine: AsyncEngine, revision: str = "head") -> None:
     """Bring the schema up to `revision` (head by default) on `engine`."""
-    async with engine.begin() as connection:
-        await connection.run_sync(_run_alembic, "upgrade", revision)
+    await _alembic(engine, "upgrade", revision)
 
 
 async def downgrade(engine: AsyncEngine, revision: str) -> None:
     """Take the schema down to `revision` ("base" removes every table)."""
-    async with engine.begin() as connection:
-        await connection.run_sync(_run_alembic, "downgrade", revision)
+    await _alembic(engine, "downgrade", revision)
 
 
 async def ping(engine: AsyncEngine) -> None:

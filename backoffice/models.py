@@ -15,6 +15,7 @@ from sqlalchemy import (
     Dialect,
     ForeignKey,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Text,
@@ -132,6 +133,8 @@ class Citizen(Base):
     family_name: Mapped[str] = mapped_column(String(100))
     email: Mapped[str | None] = mapped_column(String(254))
     phone: Mapped[str | None] = mapped_column(String(32))
+    # The registered residence, as a certificate prints it.
+    address: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     channel_links: Mapped[list[ChannelLink]] = relationship(back_populates="citizen")
@@ -187,14 +190,19 @@ class Practice(Base):
     protocol_year: Mapped[int | None] = mapped_column(Integer)
     protocol_number: Mapped[int | None] = mapped_column(Integer)
     type_id: Mapped[int] = mapped_column(ForeignKey("practice_types.id"), index=True)
-    citizen_id: Mapped[int] = mapped_column(ForeignKey("citizens.id"), index=True)
+    # None for an anonymous segnalazione: then only its submitter may follow it.
+    citizen_id: Mapped[int | None] = mapped_column(
+        ForeignKey("citizens.id"), index=True
+    )
+    # The channel user ("telegram:123") who submitted it from the chat, if any.
+    submitted_by: Mapped[str | None] = mapped_column(String(80), index=True)
     status: Mapped[str] = mapped_column(String(32))
     data: Mapped[dict[str, Any]] = mapped_column(default=dict)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
     type: Mapped[PracticeType] = relationship()
-    citizen: Mapped[Citizen] = relationship()
+    citizen: Mapped[Citizen | None] = relationship()
     history: Mapped[list[PracticeHistory]] = relationship(
         back_populates="practice", order_by="PracticeHistory.at"
     )
@@ -221,6 +229,8 @@ class PracticeHistory(Base):
     )
     status: Mapped[str] = mapped_column(String(32))
     note: Mapped[str | None] = mapped_column(Text)
+    # Who made the step: a clerk's name from the staff side, None for the citizen or the system.
+    actor: Mapped[str | None] = mapped_column(String(100))
     at: Mapped[datetime] = mapped_column(default=utcnow)
 
     practice: Mapped[Practice] = relationship(back_populates="history")
@@ -279,4 +289,99 @@ class Event(Base):
         ForeignKey("citizens.id", ondelete="SET NULL"), index=True
     )
     payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    # A recipient of its own for events without a citizen (an anonymous segnalazione).
+    channel_user: Mapped[str | None] = mapped_column(String(80))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class LinkCode(Base):
+    """A one-time code the portal hands a citizen proven with SPID/CIE, to link a chat account."""
+
+    __tablename__ = "link_codes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # Stored normalised: upper case, without the dash the citizen sees (K7P2QX9M).
+    code: Mapped[str] = mapped_column(String(16), unique=True)
+    citizen_id: Mapped[int] = mapped_column(
+        ForeignKey("citizens.id", ondelete="CASCADE"), index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+
+    citizen: Mapped[Citizen] = relationship()
+
+
+class FailedAttempt(Base):
+    """A failed guess by a channel user (a wrong link code, a wrong codice fiscale)."""
+
+    __tablename__ = "failed_attempts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    channel_user: Mapped[str] = mapped_column(String(80), index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Upload(Base):
+    """A file a channel user sent, kept in the database until it is attached to a pratica."""
+
+    __tablename__ = "uploads"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    channel_user: Mapped[str] = mapped_column(String(80), index=True)
+    filename: Mapped[str] = mapped_column(String(200))
+    content_type: Mapped[str] = mapped_column(String(64))
+    size: Mapped[int] = mapped_column(Integer)
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+    practice_id: Mapped[int | None] = mapped_column(
+        ForeignKey("practices.id", ondelete="SET NULL"), index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class IdempotencyRecord(Base):
+    """The answer given to one creating POST, so a retry gets it again instead of a duplicate."""
+
+    __tablename__ = "idempotency_keys"
+    __table_args__ = (
+        UniqueConstraint(
+            "channel_user", "key", name="uq_idempotency_keys_channel_user_key"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    channel_user: Mapped[str] = mapped_column(String(80))
+    key: Mapped[str] = mapped_column(String(200))
+    # SHA-256 of the request, so the same key with another request is refused.
+    request_hash: Mapped[str] = mapped_column(String(64))
+    status_code: Mapped[int | None] = mapped_column(Integer)
+    response: Mapped[dict[str, Any] | None] = mapped_column(JSONDocument)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ProtocolCounter(Base):
+    """The last protocol number handed out in a year; its row lock serialises numbering."""
+
+    __tablename__ = "protocol_counters"
+
+    year: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    last_number: Mapped[int] = mapped_column(Integer)
+
+
+class Document(Base):
+    """A document the comune issued for a pratica (a certificate), with its verification code."""
+
+    __tablename__ = "documents"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    practice_id: Mapped[int] = mapped_column(
+        ForeignKey("practices.id", ondelete="CASCADE"), unique=True
+    )
+    filename: Mapped[str] = mapped_column(String(200))
+    content_type: Mapped[str] = mapped_column(String(64))
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+    verification_code: Mapped[str] = mapped_column(String(16), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    practice: Mapped[Practice] = relationship()

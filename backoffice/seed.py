@@ -33,6 +33,7 @@ class DemoCitizen:
     birthdate: date
     email: str
     phone: str
+    address: str
 
     @property
     def fiscal_code(self) -> str:
@@ -55,6 +56,7 @@ DEMO_CITIZENS = (
         date(1950, 3, 12),
         "mario.rossi@example.org",
         "+39 333 100 0001",
+        "Via Aurelia 21, 00052 Cerveteri (RM)",
     ),
     DemoCitizen(
         "Giulia",
@@ -63,6 +65,7 @@ DEMO_CITIZENS = (
         date(1985, 7, 24),
         "giulia.bianchi@example.org",
         "+39 333 100 0002",
+        "Via Roma 45, 00052 Cerveteri (RM)",
     ),
     DemoCitizen(
         "Anna",
@@ -71,6 +74,7 @@ DEMO_CITIZENS = (
         date(1972, 11, 5),
         "anna.esposito@example.org",
         "+39 333 100 0003",
+        "Via Settevene Palo 12, 00052 Cerveteri (RM)",
     ),
 )
 
@@ -138,31 +142,74 @@ def _field(
     name: str,
     label: str,
     kind: FieldKind,
+    question: str,
     required: bool = True,
     choices: tuple[str, ...] = (),
 ) -> dict[str, Any]:
+    """One form field; `question` is what the chat asks a citizen, in plain Italian."""
     return {
         "name": name,
         "label": label,
         "kind": kind.value,
         "required": required,
         "choices": list(choices),
+        "question": question,
     }
 
 
 _CERTIFICATE_USES = ("in bollo", "in carta libera (esente)")
+_CERTIFICATE_FIELDS = (
+    _field(
+        "subject_fiscal_code",
+        "Codice fiscale dell'intestatario",
+        FieldKind.FISCAL_CODE,
+        "Qual è il codice fiscale dell'intestatario del certificato?",
+    ),
+    _field(
+        "use",
+        "Uso del certificato",
+        FieldKind.CHOICE,
+        "Ti serve in bollo o in carta libera (esente)?",
+        choices=_CERTIFICATE_USES,
+    ),
+)
 _PROPERTY_FIELDS = (
-    _field("property_address", "Indirizzo dell'immobile", FieldKind.ADDRESS),
+    _field(
+        "property_address",
+        "Indirizzo dell'immobile",
+        FieldKind.ADDRESS,
+        "Qual è l'indirizzo dell'immobile?",
+    ),
     _field(
         "cadastral_data",
         "Dati catastali (foglio, particella, subalterno)",
         FieldKind.TEXT,
+        "Quali sono i dati catastali (foglio, particella, subalterno)?",
     ),
-    _field("works_description", "Descrizione sintetica dei lavori", FieldKind.TEXT),
     _field(
-        "technician", "Tecnico incaricato (nome e iscrizione all'albo)", FieldKind.TEXT
+        "works_description",
+        "Descrizione sintetica dei lavori",
+        FieldKind.TEXT,
+        "Che lavori farai? Descrivili in poche parole.",
     ),
-    _field("works_start_date", "Data di inizio lavori", FieldKind.DATE),
+    _field(
+        "technician",
+        "Tecnico incaricato (nome e iscrizione all'albo)",
+        FieldKind.TEXT,
+        "Chi è il tecnico incaricato (nome e iscrizione all'albo)?",
+    ),
+    _field(
+        "works_start_date",
+        "Data di inizio lavori",
+        FieldKind.DATE,
+        "In che giorno iniziano i lavori?",
+    ),
+)
+_SWORN_REPORT = _field(
+    "sworn_report",
+    "Relazione tecnica asseverata (PDF)",
+    FieldKind.ATTACHMENT,
+    "Mandami la relazione tecnica asseverata (PDF).",
 )
 
 PRACTICE_TYPES: tuple[dict[str, Any], ...] = (
@@ -170,37 +217,13 @@ PRACTICE_TYPES: tuple[dict[str, Any], ...] = (
         "code": "certificato_residenza",
         "name": "Certificato di residenza",
         "description": "Certificato anagrafico di residenza, rilasciato dall'Anagrafe.",
-        "fields": [
-            _field(
-                "subject_fiscal_code",
-                "Codice fiscale dell'intestatario",
-                FieldKind.FISCAL_CODE,
-            ),
-            _field(
-                "use",
-                "Uso del certificato",
-                FieldKind.CHOICE,
-                choices=_CERTIFICATE_USES,
-            ),
-        ],
+        "fields": list(_CERTIFICATE_FIELDS),
     },
     {
         "code": "stato_famiglia",
         "name": "Certificato di stato di famiglia",
         "description": "Certificato con la composizione del nucleo familiare anagrafico.",
-        "fields": [
-            _field(
-                "subject_fiscal_code",
-                "Codice fiscale dell'intestatario",
-                FieldKind.FISCAL_CODE,
-            ),
-            _field(
-                "use",
-                "Uso del certificato",
-                FieldKind.CHOICE,
-                choices=_CERTIFICATE_USES,
-            ),
-        ],
+        "fields": list(_CERTIFICATE_FIELDS),
     },
     {
         "code": "cila",
@@ -209,15 +232,12 @@ PRACTICE_TYPES: tuple[dict[str, Any], ...] = (
         "dalla presentazione.",
         "fields": [
             *_PROPERTY_FIELDS,
-            _field(
-                "sworn_report",
-                "Relazione tecnica asseverata (PDF)",
-                FieldKind.ATTACHMENT,
-            ),
+            _SWORN_REPORT,
             _field(
                 "drawings",
                 "Elaborati grafici (PDF)",
                 FieldKind.ATTACHMENT,
+                "Mandami gli elaborati grafici in PDF (facoltativi).",
                 required=False,
             ),
         ],
@@ -229,16 +249,18 @@ PRACTICE_TYPES: tuple[dict[str, Any], ...] = (
         "entro 30 giorni.",
         "fields": [
             *_PROPERTY_FIELDS,
+            _SWORN_REPORT,
             _field(
-                "sworn_report",
-                "Relazione tecnica asseverata (PDF)",
+                "drawings",
+                "Elaborati grafici (PDF)",
                 FieldKind.ATTACHMENT,
+                "Mandami gli elaborati grafici (PDF).",
             ),
-            _field("drawings", "Elaborati grafici (PDF)", FieldKind.ATTACHMENT),
             _field(
                 "structural_filing",
                 "Deposito del progetto strutturale, se previsto (PDF)",
                 FieldKind.ATTACHMENT,
+                "Se è previsto, mandami il deposito del progetto strutturale (PDF, facoltativo).",
                 required=False,
             ),
         ],
@@ -253,16 +275,28 @@ PRACTICE_TYPES: tuple[dict[str, Any], ...] = (
                 "purpose",
                 "Motivo dell'occupazione",
                 FieldKind.CHOICE,
+                "Per che cosa ti serve il suolo pubblico?",
                 choices=("cantiere", "ponteggio", "trasloco", "dehors", "evento"),
             ),
-            _field("address", "Luogo dell'occupazione", FieldKind.ADDRESS),
-            _field("start_date", "Dal giorno", FieldKind.DATE),
-            _field("end_date", "Al giorno", FieldKind.DATE),
-            _field("area_m2", "Superficie occupata (m²)", FieldKind.TEXT),
+            _field(
+                "address",
+                "Luogo dell'occupazione",
+                FieldKind.ADDRESS,
+                "In quale via o piazza?",
+            ),
+            _field("start_date", "Dal giorno", FieldKind.DATE, "Da che giorno?"),
+            _field("end_date", "Al giorno", FieldKind.DATE, "Fino a che giorno?"),
+            _field(
+                "area_m2",
+                "Superficie occupata (m²)",
+                FieldKind.TEXT,
+                "Quanti metri quadrati occuperai?",
+            ),
             _field(
                 "site_plan",
                 "Planimetria dell'area (PDF o foto)",
                 FieldKind.ATTACHMENT,
+                "Mandami la planimetria dell'area, in PDF o foto (facoltativa).",
                 required=False,
             ),
         ],
@@ -277,17 +311,28 @@ PRACTICE_TYPES: tuple[dict[str, Any], ...] = (
                 "category",
                 "Di che cosa si tratta",
                 FieldKind.CHOICE,
-                choices=(
-                    "illuminazione",
-                    "strade",
-                    "rifiuti",
-                    "verde_pubblico",
-                    "altro",
-                ),
+                "Di che cosa si tratta?",
+                choices=("illuminazione", "strade", "rifiuti", "verde", "altro"),
             ),
-            _field("location", "Dove si trova (posizione)", FieldKind.LOCATION),
-            _field("description", "Descrizione", FieldKind.TEXT),
-            _field("photo", "Foto", FieldKind.ATTACHMENT, required=False),
+            _field(
+                "location",
+                "Dove si trova (posizione)",
+                FieldKind.LOCATION,
+                "Dove si trova? Mandami la posizione.",
+            ),
+            _field(
+                "description",
+                "Descrizione",
+                FieldKind.TEXT,
+                "Descrivi il problema in poche parole.",
+            ),
+            _field(
+                "photo",
+                "Foto",
+                FieldKind.ATTACHMENT,
+                "Mandami la foto del problema (facoltativa).",
+                required=False,
+            ),
         ],
     },
 )
@@ -397,6 +442,7 @@ def _add_demo_world(session: AsyncSession, now: datetime) -> None:
             family_name=citizen.family_name,
             email=citizen.email,
             phone=citizen.phone,
+            address=citizen.address,
             created_at=now,
         )
         for citizen in DEMO_CITIZENS

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from pathlib import Path
 
@@ -18,13 +20,17 @@ from telegram.ext import (
     filters,
 )
 
+from backend_client import BackOfficeClient
 from bot import handlers
+from bot.notifications import Cursor, NotificationRelay
 from bot.ordering import PerChatUpdateProcessor
 from bot.rasa import RasaClient
 from bot.render import ButtonChoice, Renderer
 from sportello.settings import Settings
 
 logger = logging.getLogger(__name__)
+
+NOTIFICATIONS = "notifications"
 
 
 def build_application(settings: Settings) -> Application:  # type: ignore[type-arg]
@@ -43,16 +49,31 @@ def build_application(settings: Settings) -> Application:  # type: ignore[type-a
 
     async def open_resources(application: Application) -> None:  # type: ignore[type-arg]
         session = aiohttp.ClientSession()
+        renderer = Renderer(application.bot, session)
+        backoffice = BackOfficeClient(
+            session,
+            base_url=settings.backoffice_url,
+            api_key=settings.backoffice_api_key.get_secret_value(),
+            timeout=30.0,
+        )
         application.bot_data[handlers.SERVICES] = handlers.BotServices(
             session=session,
             rasa=RasaClient(session, settings.rasa_url, settings.rasa_timeout_seconds),
-            renderer=Renderer(application.bot, session),
+            renderer=renderer,
+            backoffice=backoffice,
         )
+        relay = NotificationRelay(backoffice, renderer, Cursor(state_dir / "event-cursor.json"))
+        application.bot_data[NOTIFICATIONS] = asyncio.create_task(relay.run_forever())
         await application.bot.set_my_commands(
             [BotCommand(name, text) for name, text in handlers.COMMAND_DESCRIPTIONS.items()]
         )
 
     async def close_resources(application: Application) -> None:  # type: ignore[type-arg]
+        relay_task = application.bot_data.pop(NOTIFICATIONS, None)
+        if isinstance(relay_task, asyncio.Task):
+            relay_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await relay_task
         services = application.bot_data.pop(handlers.SERVICES, None)
         if isinstance(services, handlers.BotServices):
             await services.session.close()

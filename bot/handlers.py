@@ -9,8 +9,15 @@ from typing import Any
 
 import aiohttp
 from telegram import Message, Update
+from telegram.error import TelegramError
 from telegram.ext import CallbackContext, ContextTypes
 
+from backend_client import (
+    BackOfficeClient,
+    BackOfficeError,
+    FileTooLarge,
+    UnsupportedFileType,
+)
 from bot import texts
 from bot.rasa import RasaClient, RasaUnavailable
 from bot.render import ButtonChoice, Renderer
@@ -39,6 +46,11 @@ COMMAND_DESCRIPTIONS = {
 # What a button may send: an intent, optionally with JSON entities. Anchored, so a
 # crafted payload cannot smuggle anything else to Rasa.
 _PAYLOAD = re.compile(r"^/[a-z_]+(/[a-z_]+)?(\{[^\n]{0,400}\})?$")
+_LINK_CODE = re.compile(r"^[A-Za-z0-9]{4}-?[A-Za-z0-9]{4}$")
+
+# What Telegram lets a bot download, and what the comune accepts.
+MAX_FILE_BYTES = 20 * 1024 * 1024
+ACCEPTED_TYPES = {"application/pdf", "image/jpeg", "image/png"}
 
 
 @dataclass
@@ -48,6 +60,7 @@ class BotServices:
     session: aiohttp.ClientSession
     rasa: RasaClient
     renderer: Renderer
+    backoffice: BackOfficeClient
 
 
 def services_of(context: CallbackContext[Any, Any, Any, Any]) -> BotServices:
@@ -106,8 +119,14 @@ async def run_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     message = update.effective_message
     if message is None or not message.text:
         return
-    command = message.text.split()[0].lstrip("/").split("@")[0].lower()
+    words = message.text.split()
+    command = words[0].lstrip("/").split("@")[0].lower()
     payload = COMMAND_PAYLOADS.get(command, "/main_menu")
+    if command == "start" and len(words) > 1 and _LINK_CODE.match(words[1]):
+        # A t.me/<bot>?start=<code> deep link from the comune's portal.
+        payload = f'/account_link{{"link_code": "{words[1].upper()}"}}'
+    elif command == "start" and len(words) > 1:
+        await context.bot.send_message(message.chat_id, "Questo link non contiene un codice valido.")
     await converse(update, context, payload, telegram_metadata(update, "command", command=command))
 
 
@@ -155,31 +174,49 @@ async def say_then_show_menu(
 
 
 async def forward_attachment(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Tell Rasa a photo, document or location arrived; the file stays on Telegram until needed."""
+    """Store a photo or document with the back office, or pass on a location, then tell Rasa."""
     message = update.effective_message
-    if message is None:
+    chat = update.effective_chat
+    user = update.effective_user
+    if message is None or chat is None or user is None:
         return
-    extra: dict[str, Any]
+    if message.location:
+        place = {"latitude": message.location.latitude, "longitude": message.location.longitude}
+        await converse(update, context, "/inform", telegram_metadata(update, "location", location=place))
+        return
     if message.photo:
-        largest = message.photo[-1]
-        extra = {"attachment": {"kind": "photo", "file_id": largest.file_id, "size": largest.file_size}}
+        file_id, size = message.photo[-1].file_id, message.photo[-1].file_size
+        filename, content_type = f"foto-{message.message_id}.jpg", "image/jpeg"
     elif message.document:
         document = message.document
-        extra = {
-            "attachment": {
-                "kind": "document",
-                "file_id": document.file_id,
-                "size": document.file_size,
-                "mime_type": document.mime_type,
-            }
-        }
-    elif message.location:
-        extra = {
-            "location": {"latitude": message.location.latitude, "longitude": message.location.longitude}
-        }
+        file_id, size = document.file_id, document.file_size
+        filename = document.file_name or f"documento-{message.message_id}"
+        content_type = document.mime_type or "application/octet-stream"
     else:
         return
-    await converse(update, context, "/inform", telegram_metadata(update, "attachment", **extra))
+    if size is not None and size > MAX_FILE_BYTES:
+        await context.bot.send_message(chat.id, texts.FILE_TOO_LARGE)
+        return
+    if content_type not in ACCEPTED_TYPES:
+        await context.bot.send_message(chat.id, texts.FILE_WRONG_TYPE)
+        return
+    services = services_of(context)
+    try:
+        content = bytes(await (await context.bot.get_file(file_id)).download_as_bytearray())
+        upload = await services.backoffice.upload(f"telegram:{user.id}", content, filename, content_type)
+    except FileTooLarge:
+        await context.bot.send_message(chat.id, texts.FILE_TOO_LARGE)
+        return
+    except UnsupportedFileType:
+        # The real content is checked, not the name: a renamed file is refused here.
+        await context.bot.send_message(chat.id, texts.FILE_WRONG_TYPE)
+        return
+    except (BackOfficeError, TelegramError) as error:
+        logger.warning("Could not store an attachment: %s", type(error).__name__)
+        await context.bot.send_message(chat.id, texts.FILE_NOT_SAVED)
+        return
+    attachment = {"upload_id": upload.upload_id, "filename": upload.filename, "content_type": upload.content_type}
+    await converse(update, context, "/inform", telegram_metadata(update, "attachment", upload=attachment))
 
 
 async def answer_voice(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -15,3 +15,11 @@ UNSUPPORTED_MESSAGE = "Questo tipo di messaggio non lo so leggere. Puoi scriverm
 UNEXPECTED_ERROR = (
     f"Scusa, qualcosa è andato storto. Riprova, oppure chiama il centralino: {PHONE}."
 )
+FILE_TOO_LARGE = (
+    "Questo file è troppo grande: posso ricevere file fino a 20 MB. "
+    "Prova a mandarlo più leggero, oppure chiedi a una persona."
+)
+FILE_WRONG_TYPE = "Posso ricevere solo PDF, foto JPG o PNG. Manda il documento in uno di questi formati."
+FILE_NOT_SAVED = (
+    f"Non riesco a salvare il file in questo momento. Riprova tra poco, oppure chiama il centralino: {PHONE}."
+)

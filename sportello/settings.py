@@ -23,6 +23,10 @@ class Settings(BaseSettings):
     backoffice_host: str = "127.0.0.1"
     backoffice_port: int = 8090
     seed_demo_data: bool = True
+    # The staff page's password (any user name); unset, it is the API key.
+    backoffice_staff_password: SecretStr | None = None
+    # Signs the short-lived download links of certificates; unset, derived from the API key.
+    backoffice_file_secret: SecretStr | None = None
 
     rasa_url: str = "http://127.0.0.1:5005"
     rasa_timeout_seconds: float = 20.0

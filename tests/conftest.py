@@ -42,14 +42,15 @@ def start_bot(stack: Stack, telegram: BotApiServerThread, state_dir: Path, **env
             **env,
         }
     )
-    driver = BotApiDriver(telegram.url)
-
     def polling() -> bool:
-        return bool(driver.calls("getUpdates"))
+        # Polling calls made after this start, so a restarted bot is really back.
+        with BotApiDriver(telegram.url) as driver:
+            return len(driver.calls("getUpdates")) > calls_before
 
+    with BotApiDriver(telegram.url) as driver:
+        calls_before = len(driver.calls("getUpdates"))
     service = Service("bot", [sys.executable, "-m", "bot"], bot_env, state_dir, ready=polling)
     service.start()
-    driver.close()
     return service
 
 

@@ -11,6 +11,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -195,14 +196,32 @@ def start_stack(tmp: Path) -> Stack:
     return stack
 
 
-def rasa_turn(stack: Stack, sender: str, message: str) -> list[dict[str, object]]:
+def rasa_turn(
+    stack: Stack, sender: str, message: str, metadata: dict[str, Any] | None = None
+) -> list[dict[str, Any]]:
     """One turn through Rasa's REST channel, as the bot makes it."""
     response = httpx.post(
         f"{stack.env['RASA_URL']}/webhooks/rest/webhook",
-        json={"sender": sender, "message": message},
+        json={"sender": sender, "message": message, "metadata": metadata or {}},
         timeout=30,
     )
     response.raise_for_status()
     answers = response.json()
     assert isinstance(answers, list)
     return answers
+
+
+def backoffice_api(stack: Stack, channel_user: str | None = None) -> httpx.Client:
+    """The back office as the portal, the staff page or a test sees it."""
+    headers = {"X-API-Key": stack.env["BACKOFFICE_API_KEY"]}
+    if channel_user:
+        headers["X-Channel-User"] = channel_user
+    return httpx.Client(base_url=stack.env["BACKOFFICE_URL"], headers=headers, timeout=15)
+
+
+def mint_link_code(stack: Stack, fiscal_code: str) -> str:
+    """The portal's part: a citizen proven by SPID/CIE gets a one-time code."""
+    with backoffice_api(stack) as api:
+        response = api.post("/v1/link-codes", json={"fiscal_code": fiscal_code})
+        response.raise_for_status()
+        return str(response.json()["code"])

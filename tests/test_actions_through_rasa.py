@@ -6,11 +6,14 @@ import itertools
 from pathlib import Path
 from typing import Any
 
+import httpx
 import yaml
 
-from tests.stack import ROOT, Stack, rasa_turn
+from tests.stack import ROOT, Stack, mint_link_code, rasa_turn
 
 _senders = itertools.count(1)
+MARIO = "RSSMRA50C12C552D"
+GIULIA = "BNCGLI85L64C552A"
 EXERCISED: set[str] = set()
 
 
@@ -66,6 +69,102 @@ def test_action_fallback_asks_again_then_offers_a_person(stack: Stack) -> None:
     third = turn(stack, sender, "qqqq wwww")
     assert "non ho capito" in third[0]["text"], "a streak ends when the citizen is understood"
     EXERCISED.add("action_fallback")
+
+
+def texts(answers: list[dict[str, Any]]) -> str:
+    return "\n".join(str(a.get("text") or "") for a in answers)
+
+
+def test_linking_through_the_link_form_and_the_done_action(stack: Stack) -> None:
+    sender = new_sender()
+    asked = turn(stack, sender, "voglio collegare il mio profilo")
+    assert "codice di collegamento" in texts(asked)
+    wrong = turn(stack, sender, "ZZZZ-ZZZZ")
+    assert "non è valido" in texts(wrong)
+    code = mint_link_code(stack, MARIO)
+    done = turn(stack, sender, code.lower().replace("-", ""))
+    assert "Fatto, Mario" in texts(done)
+    assert "RSSMRA50C12C552D" not in texts(done), "the full codice fiscale never goes back to the chat"
+    assert "Ora puoi presentare pratiche" in texts(done)
+    EXERCISED.update({"validate_link_form", "action_link_done"})
+    privacy = turn(stack, sender, "/privacy_request")
+    assert "Scollega questa chat" in str(privacy[0]["buttons"])
+    unlinked = turn(stack, sender, '/privacy_request{"privacy_action": "unlink"}')
+    assert "Ho scollegato" in texts(unlinked)
+    EXERCISED.add("action_privacy")
+
+
+def linked_sender(stack: Stack, fiscal_code: str) -> str:
+    sender = new_sender()
+    turn(stack, sender, f'/account_link{{"link_code": "{mint_link_code(stack, fiscal_code)}"}}')
+    return sender
+
+
+def test_a_certificate_request_by_buttons_is_issued_with_its_document(stack: Stack) -> None:
+    sender = linked_sender(stack, MARIO)
+    types = turn(stack, sender, "/practice_submit")
+    assert "Che pratica vuoi presentare?" in texts(types)
+    EXERCISED.add("action_ask_practice_type")
+    question = turn(stack, sender, '/inform{"practice_choice": "certificato_residenza"}')
+    assert "👤 Sono io" in str(question[-1]["buttons"])
+    EXERCISED.update({"validate_practice_form", "action_ask_practice_answer"})
+    use = turn(stack, sender, '/inform{"practice_choice": "__me__"}')
+    assert "in bollo" in str(use[-1]["buttons"])
+    summary = turn(stack, sender, '/inform{"practice_choice": "in carta libera (esente)"}')
+    assert "Ecco il riepilogo" in texts(summary) and "RSS***" in texts(summary)
+    EXERCISED.add("action_ask_practice_confirm")
+    issued = turn(stack, sender, "/affirm")
+    assert "Numero di protocollo: 2026/" in texts(issued) or "Numero di protocollo: 20" in texts(issued)
+    document = [a["custom"] for a in issued if a.get("custom")]
+    assert document and document[0]["filename"].endswith(".pdf")
+    assert httpx.get(document[0]["document_url"], timeout=10).content.startswith(b"%PDF")
+    EXERCISED.add("action_submit_practice")
+
+
+def test_cancelling_a_pratica_drops_the_draft(stack: Stack) -> None:
+    sender = linked_sender(stack, GIULIA)
+    turn(stack, sender, "/practice_submit")
+    turn(stack, sender, '/inform{"practice_choice": "cila"}')
+    cancelled = turn(stack, sender, "/cancel")
+    assert "ho annullato la pratica" in texts(cancelled)
+    EXERCISED.add("action_cancel_practice")
+
+
+def test_a_report_with_its_category_asks_for_the_place(stack: Stack) -> None:
+    sender = new_sender()
+    asked = turn(stack, sender, "c'è un lampione spento in via Roma")
+    assert "posizione" in texts(asked).lower()
+    EXERCISED.add("action_prepare_report")
+
+
+def test_tracking_without_a_link_needs_the_fiscal_code_of_the_owner(stack: Stack) -> None:
+    # 2026/000118 is Mario's certificate in the demo data.
+    stranger = new_sender()
+    asked = turn(stack, stranger, "a che punto è la mia pratica 2026/000118?")
+    assert "codice fiscale" in texts(asked)
+    EXERCISED.add("validate_status_form")
+    refused = turn(stack, stranger, GIULIA)
+    assert "Non trovo una tua pratica con il numero 2026/000118" in texts(refused)
+    owner = new_sender()
+    assert "numero di protocollo" in texts(turn(stack, owner, "/practice_status"))
+    turn(stack, owner, "2026/118")
+    shown = turn(stack, owner, MARIO.lower())
+    assert "Pratica 2026/000118" in texts(shown) and "accolta" in texts(shown)
+    EXERCISED.add("action_practice_status")
+
+
+def test_the_list_of_pratiche_needs_a_linked_chat(stack: Stack) -> None:
+    assert "devo sapere chi sei" in texts(turn(stack, new_sender(), "le mie pratiche"))
+    listed = turn(stack, linked_sender(stack, MARIO), "/practice_list")
+    assert "Le tue pratiche:" in texts(listed)
+    EXERCISED.add("action_practice_list")
+
+
+def test_a_file_with_no_pratica_waiting_is_acknowledged(stack: Stack) -> None:
+    sender = new_sender()
+    answers = rasa_turn(stack, sender, "/inform", metadata={"telegram": {"kind": "text"}})
+    assert "Dimmi prima cosa vuoi fare" in texts(answers)
+    EXERCISED.add("action_handle_inform")
 
 
 def test_every_custom_action_of_the_domain_is_exercised() -> None:

@@ -60,7 +60,7 @@ def test_a_typed_question_about_office_hours_gets_the_answer(citizen: TelegramUs
 @pytest.mark.parametrize(
     ("button", "expected"),
     [
-        ("📄 Nuova pratica", "pratiche"),
+        ("📄 Nuova pratica", "Che pratica vuoi presentare?"),
         ("🔎 Stato pratica", "numero di protocollo"),
         ("💶 Tributi", "pagoPA"),
         ("📅 Prenota sportello", "Anagrafe"),

@@ -148,7 +148,15 @@ async def test_practice_types_are_the_seeded_catalogue_with_their_fields(
     }
     for item in practice_types:
         for field in item["fields"]:
-            assert set(field) == {"name", "label", "kind", "required", "choices"}
+            assert set(field) == {
+                "name",
+                "label",
+                "kind",
+                "required",
+                "choices",
+                "question",
+            }
+            assert field["question"].strip()
             assert (field["kind"] == "choice") == bool(field["choices"])
 
 

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
+import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import Connection, inspect
+from sqlalchemy import Connection, inspect, text
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from backoffice.db import downgrade, migrate
@@ -21,6 +24,12 @@ EXPECTED_TABLES = {
     "tax_positions",
     "counter_services",
     "events",
+    "link_codes",
+    "failed_attempts",
+    "uploads",
+    "idempotency_keys",
+    "protocol_counters",
+    "documents",
 }
 
 
@@ -61,7 +70,7 @@ async def test_migrating_twice_leaves_the_schema_at_head(engine: AsyncEngine) ->
     await migrate(engine)
 
     async with engine.connect() as connection:
-        assert await connection.run_sync(_revision) == "0001"
+        assert await connection.run_sync(_revision) == "0002"
 
 
 async def test_downgrading_to_base_removes_every_table(engine: AsyncEngine) -> None:
@@ -71,3 +80,75 @@ async def test_downgrading_to_base_removes_every_table(engine: AsyncEngine) -> N
     async with engine.connect() as connection:
         tables = await connection.run_sync(_tables)
     assert not EXPECTED_TABLES & tables
+
+
+async def test_upgrading_from_0001_keeps_the_data_and_adds_questions_to_the_catalogue(
+    engine: AsyncEngine,
+) -> None:
+    await migrate(engine, "0001")
+    now = datetime.now(UTC)
+    async with engine.begin() as connection:
+        await connection.execute(
+            text(
+                "INSERT INTO citizens (id, fiscal_code, given_name, family_name, created_at)"
+                " VALUES (1, 'RSSMRA50C12C552D', 'Mario', 'Rossi', :now)"
+            ),
+            {"now": now},
+        )
+        await connection.execute(
+            sa.insert(_types_0001),
+            [
+                {
+                    "id": 1,
+                    "code": "segnalazione",
+                    "name": "Segnalazione",
+                    "description": "",
+                    "fields": [
+                        {
+                            "name": "category",
+                            "label": "Di che cosa si tratta",
+                            "kind": "choice",
+                            "required": True,
+                            "choices": ["illuminazione", "verde_pubblico", "altro"],
+                        }
+                    ],
+                }
+            ],
+        )
+        await connection.execute(
+            text(
+                "INSERT INTO practices (id, protocol_year, protocol_number, type_id,"
+                " citizen_id, status, data, created_at, updated_at)"
+                " VALUES (1, 2026, 7, 1, 1, 'presentata', '{}', :now, :now)"
+            ),
+            {"now": now},
+        )
+        await connection.execute(
+            text(
+                "INSERT INTO practice_history (practice_id, status, at)"
+                " VALUES (1, 'presentata', :now)"
+            ),
+            {"now": now},
+        )
+
+    await migrate(engine)
+
+    async with engine.connect() as connection:
+        history = await connection.scalar(text("SELECT count(*) FROM practice_history"))
+        fields = (
+            await connection.execute(sa.select(_types_0001.c.fields))
+        ).scalar_one()
+    # Rebuilding the practices table on SQLite must not cascade into its history.
+    assert history == 1
+    assert fields[0]["question"] == "Di che cosa si tratta?"
+    assert fields[0]["choices"] == ["illuminazione", "verde", "altro"]
+
+
+_types_0001 = sa.table(
+    "practice_types",
+    sa.column("id", sa.Integer()),
+    sa.column("code", sa.String()),
+    sa.column("name", sa.String()),
+    sa.column("description", sa.String()),
+    sa.column("fields", sa.JSON().with_variant(postgresql.JSONB(), "postgresql")),
+)

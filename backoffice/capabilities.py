@@ -1,0 +1,62 @@
+"""Capability URLs: unguessable, expiring links that serve one document without the API key.
+
+A token is `<document id>.<expiry>.<signature>`, signed with HMAC-SHA256 under a key derived
+from the back office's secret, so nothing has to be stored and nobody can forge or extend one.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from backoffice.errors import LinkExpired, NotFound
+
+FILE_LINK_VALIDITY = timedelta(hours=1)
+_LABEL = b"sportello-digitale/files/v1"
+
+
+def _key(secret: str) -> bytes:
+    # A key of its own, so a file token can never be mistaken for anything else signed.
+    return hmac.new(secret.encode(), _LABEL, hashlib.sha256).digest()
+
+
+def _signature(secret: str, message: str) -> str:
+    digest = hmac.new(_key(secret), message.encode(), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+
+
+@dataclass(frozen=True, slots=True)
+class FileToken:
+    """A verified token: which document, until when."""
+
+    document_id: int
+    expires_at: datetime
+
+
+def sign_file_token(
+    secret: str,
+    document_id: int,
+    now: datetime,
+    validity: timedelta = FILE_LINK_VALIDITY,
+) -> str:
+    """A token letting its holder download the document until now + validity."""
+    expires = int((now + validity).timestamp())
+    message = f"{document_id}.{expires}"
+    return f"{message}.{_signature(secret, message)}"
+
+
+def verify_file_token(secret: str, token: str, now: datetime) -> FileToken:
+    """Check a token; NotFound if forged or malformed, LinkExpired if its time is over."""
+    parts = token.split(".")
+    if len(parts) != 3 or not parts[0].isdigit() or not parts[1].isdigit():
+        raise NotFound("no such file")
+    message = f"{parts[0]}.{parts[1]}"
+    if not hmac.compare_digest(parts[2], _signature(secret, message)):
+        raise NotFound("no such file")
+    expires_at = datetime.fromtimestamp(int(parts[1]), UTC)
+    if expires_at <= now:
+        raise LinkExpired("this download link has expired")
+    return FileToken(int(parts[0]), expires_at)

@@ -1,0 +1,130 @@
+"""Tell citizens what happened to their pratiche, from the back office's event feed.
+
+The feed is read with a cursor persisted after every delivered event, so a bot that was
+down delivers on restart what happened meanwhile: none lost, none twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+from pathlib import Path
+from typing import Any
+
+from telegram.error import Forbidden, RetryAfter, TelegramError
+
+from backend_client import BackOfficeClient, BackOfficeError, FeedEvent
+from bot.render import Renderer
+
+logger = logging.getLogger(__name__)
+
+CHANNEL_PREFIX = "telegram:"
+
+
+class DeliveryPostponed(Exception):
+    """Telegram could not take a notification now; it is tried again next round."""
+
+
+class Cursor:
+    """The id of the last event handled, in a small file replaced atomically."""
+
+    def __init__(self, path: Path) -> None:
+        self._path = path
+
+    def load(self) -> int:
+        try:
+            return int(json.loads(self._path.read_text(encoding="utf-8"))["after"])
+        except (FileNotFoundError, ValueError, KeyError):
+            return 0
+
+    def save(self, after: int) -> None:
+        temporary = self._path.with_suffix(".tmp")
+        with temporary.open("w", encoding="utf-8") as handle:
+            json.dump({"after": after}, handle)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temporary, self._path)
+
+
+def notification(event: FeedEvent) -> tuple[str, list[dict[str, Any]]] | None:
+    """The message for an event, in plain Italian with the next step; None if nothing to say."""
+    payload = event.payload
+    if event.type != "practice_status_changed":
+        return None
+    number = payload.get("protocol_number", "")
+    lines = [
+        f"📬 Novità sulla tua pratica {number} ({payload.get('practice_type_name', '')}): "
+        f"ora è «{payload.get('status_label', payload.get('to_status', ''))}».",
+    ]
+    if payload.get("note"):
+        lines.append(f"Nota dell'ufficio: {payload['note']}")
+    if payload.get("next_step"):
+        lines.append(str(payload["next_step"]))
+    buttons = [
+        {"title": "🔎 Vedi la pratica", "payload": f'/practice_status{{"protocol_number": "{number}"}}'},
+        {"title": "🏠 Menu", "payload": "/main_menu"},
+    ]
+    return "\n".join(lines), buttons
+
+
+class NotificationRelay:
+    """Poll the feed and deliver each event to the chats linked to its citizen."""
+
+    def __init__(
+        self, client: BackOfficeClient, renderer: Renderer, cursor: Cursor, interval: float = 1.0
+    ) -> None:
+        self._client = client
+        self._renderer = renderer
+        self._cursor = cursor
+        self._interval = interval
+
+    async def run_forever(self) -> None:
+        while True:
+            try:
+                await self.deliver_pending()
+            except (BackOfficeError, DeliveryPostponed) as error:
+                logger.warning("Notifications postponed: %s", type(error).__name__)
+            except Exception as error:  # noqa: BLE001 - the relay must outlive any one bad event
+                logger.error("Notification relay error: %s", type(error).__name__, exc_info=error)
+            await asyncio.sleep(self._interval)
+
+    async def deliver_pending(self) -> int:
+        """Deliver every event after the cursor; return how many were handled."""
+        after = self._cursor.load()
+        handled = 0
+        while True:
+            page = await self._client.events(after=after, limit=100)
+            if not page.events:
+                return handled
+            for event in page.events:
+                await self._deliver(event)
+                after = event.id
+                self._cursor.save(after)
+                handled += 1
+
+    async def _deliver(self, event: FeedEvent) -> None:
+        message = notification(event)
+        if message is None:
+            return
+        text, buttons = message
+        for recipient in event.recipients:
+            user_id = recipient.removeprefix(CHANNEL_PREFIX)
+            if not recipient.startswith(CHANNEL_PREFIX) or not user_id.isdigit():
+                continue  # another channel's user, not ours to tell
+            chat_id = int(user_id)
+            while True:
+                try:
+                    await self._renderer.send_text(chat_id, text, buttons)
+                    break
+                except RetryAfter as error:
+                    delay = error.retry_after
+                    await asyncio.sleep(delay.total_seconds() if hasattr(delay, "total_seconds") else float(delay))
+                except Forbidden:
+                    logger.info("A citizen blocked the bot; event %s not delivered to them", event.id)
+                    break
+                except TelegramError as error:
+                    # Keep the cursor where it is: the event is tried again next round.
+                    logger.warning("Could not deliver event %s: %s", event.id, type(error).__name__)
+                    raise DeliveryPostponed(type(error).__name__) from error

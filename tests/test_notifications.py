@@ -1,0 +1,76 @@
+"""The notification relay: each event told once, in order, to the right chat, cursor kept on disk."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import aiohttp
+from telegram.ext import ExtBot
+
+from backend_client import EventPage, FeedEvent
+from bot.notifications import Cursor, NotificationRelay, notification
+from bot.render import Renderer
+from tests.botapi import BotApiDriver, BotApiServerThread
+
+
+def event(event_id: int, recipients: tuple[str, ...], to: str = "accolta") -> FeedEvent:
+    return FeedEvent(
+        id=event_id,
+        type="practice_status_changed",
+        citizen_id=1,
+        payload={
+            "protocol_number": f"2026/{event_id:06d}",
+            "practice_type_name": "CILA",
+            "status_label": to,
+            "note": None,
+            "next_step": "Non devi fare altro.",
+        },
+        created_at=datetime.now(UTC),
+        recipients=recipients,
+    )
+
+
+class FakeFeed:
+    """The back office's feed, in memory."""
+
+    def __init__(self, events: list[FeedEvent]) -> None:
+        self.events = events
+        self.reads: list[int] = []
+
+    async def events_after(self, after: int, limit: int = 100) -> EventPage:
+        self.reads.append(after)
+        page = tuple(e for e in self.events if e.id > after)[:limit]
+        return EventPage(events=page, last_id=page[-1].id if page else after)
+
+
+def test_other_events_say_nothing() -> None:
+    quiet = FeedEvent(id=1, type="practice_submitted", citizen_id=1, payload={}, created_at=datetime.now(UTC))
+    assert notification(quiet) is None
+
+
+async def test_each_event_is_told_once_and_the_cursor_survives_a_restart(tmp_path: Path) -> None:
+    server = BotApiServerThread(token="737373:NOTIFY-TEST").start()
+    try:
+        driver = BotApiDriver(server.url)
+        citizen = driver.user(4242, first_name="Anna")
+        citizen.send("ciao")
+        feed = FakeFeed([event(1, ("telegram:4242",)), event(2, ("telegram:not-a-number", "web:7")), event(3, ("telegram:4242",), "respinta")])
+        cursor = Cursor(tmp_path / "cursor.json")
+        async with aiohttp.ClientSession() as session, ExtBot(
+            server.token, base_url=server.bot_url, base_file_url=server.file_url, arbitrary_callback_data=True
+        ) as bot:
+            renderer = Renderer(bot, session)
+            client = type("Client", (), {"events": feed.events_after})()
+            relay = NotificationRelay(client, renderer, cursor)  # type: ignore[arg-type]
+            assert await relay.deliver_pending() == 3
+            # A new process reading the same cursor file has nothing left to tell.
+            assert await NotificationRelay(client, renderer, Cursor(tmp_path / "cursor.json")).deliver_pending() == 0  # type: ignore[arg-type]
+        told = [m for m in driver.outputs(citizen.chat_id) if m.kind == "text"]
+        assert ["2026/000001" in told[0].content, "2026/000003" in told[1].content] == [True, True]
+        assert len(told) == 2
+        assert "«respinta»" in told[1].content and "🔎 Vedi la pratica" in told[1].buttons
+        assert cursor.load() == 3
+        driver.close()
+    finally:
+        server.stop()
