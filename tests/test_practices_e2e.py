@@ -120,6 +120,12 @@ def test_a_segnalazione_with_photo_and_location(citizen: TelegramUser, stack: St
     citizen.send_photo(png())
     summary = answers(citizen)[-1]
     assert "📍 41.99561, 12.09862" in summary.content and "📎" in summary.content
+    # Any field can be corrected from the summary, then the summary comes back.
+    citizen.press(next(b for b in summary.buttons if b.startswith("✏️ Descrizione")))
+    answers(citizen)
+    citizen.send("lampione spento e palo piegato dopo un incidente")
+    corrected = answers(citizen)[-1]
+    assert "palo piegato" in corrected.content and "📍 41.99561" in corrected.content
     citizen.press("✅ Confermo e invio")
     assert "Numero di protocollo" in said(answers(citizen, 2))
 
@@ -239,3 +245,12 @@ def test_a_wrong_or_oversized_file_is_answered_kindly(
 ) -> None:
     citizen.send_document(content, filename, mime)
     assert expected in answer(citizen).content
+
+
+def test_no_codice_fiscale_name_or_message_text_reaches_the_logs(stack: Stack, bot: Service) -> None:
+    # Runs after the conversations above, which typed all of these.
+    secrets = [MARIO, MARIO.lower(), GIULIA, ANNA, "Mario", "Giulia", "lampione spento", "Via Roma 45"]
+    for service in (stack.backoffice, stack.actions, stack.rasa, bot):
+        log = service.log_path.read_text(errors="replace")
+        leaked = [s for s in secrets if s in log]
+        assert not leaked, f"{service.name} logged {leaked}"
