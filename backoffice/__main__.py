@@ -67,8 +67,10 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     if args.command == "link-code" and not args.fiscal_code:
         parser.error("link-code needs the citizen's codice fiscale")
+    # link-code prints just the code, so a script or a person can use it as it is.
     logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+        level=logging.WARNING if args.command == "link-code" else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
     settings = get_settings()
     asyncio.run(prepare_database(settings))

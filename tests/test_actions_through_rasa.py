@@ -121,6 +121,12 @@ def test_a_certificate_request_by_buttons_is_issued_with_its_document(stack: Sta
     EXERCISED.add("action_submit_practice")
 
 
+def test_a_question_about_the_cila_does_not_choose_the_pratica(stack: Stack) -> None:
+    sender = linked_sender(stack, GIULIA)
+    turn(stack, sender, "che differenza c'è tra cila e scia?")
+    assert "Che pratica vuoi presentare?" in texts(turn(stack, sender, "/practice_submit"))
+
+
 def test_cancelling_a_pratica_drops_the_draft(stack: Stack) -> None:
     sender = linked_sender(stack, GIULIA)
     turn(stack, sender, "/practice_submit")
