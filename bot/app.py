@@ -17,11 +17,14 @@ from telegram.ext import (
     MessageHandler,
     PersistenceInput,
     PicklePersistence,
+    TypeHandler,
     filters,
 )
 
 from backend_client import BackOfficeClient
 from bot import handlers
+from bot.handoff import CitizenAction, Handoffs, StaffAction
+from bot.handoff_store import HandoffStore
 from bot.notifications import Cursor, NotificationRelay
 from bot.ordering import PerChatUpdateProcessor
 from bot.rasa import RasaClient
@@ -31,6 +34,8 @@ from sportello.settings import Settings
 logger = logging.getLogger(__name__)
 
 NOTIFICATIONS = "notifications"
+HANDOFF_STORE = "handoff_store"
+HANDOFF_WATCH = "handoff_watch"
 
 
 def build_application(settings: Settings) -> Application:  # type: ignore[type-arg]
@@ -61,6 +66,18 @@ def build_application(settings: Settings) -> Application:  # type: ignore[type-a
             rasa=RasaClient(session, settings.rasa_url, settings.rasa_timeout_seconds),
             renderer=renderer,
             backoffice=backoffice,
+            handoffs=None,  # type: ignore[arg-type]  # set just below, once its store is open
+        )
+        store = await HandoffStore.open(
+            settings.handoff_database_url or f"sqlite+aiosqlite:///{(state_dir / 'handoff.db').resolve()}"
+        )
+        await store.purge_transcripts(settings.handoff_retention_days)
+        application.bot_data[handlers.SERVICES].handoffs = Handoffs(
+            application.bot, store, backoffice, settings.staff_chat_id
+        )
+        application.bot_data[HANDOFF_STORE] = store
+        application.bot_data[HANDOFF_WATCH] = asyncio.create_task(
+            application.bot_data[handlers.SERVICES].handoffs.watch_unclaimed(settings.handoff_unclaimed_minutes)
         )
         relay = NotificationRelay(backoffice, renderer, Cursor(state_dir / "event-cursor.json"))
         application.bot_data[NOTIFICATIONS] = asyncio.create_task(relay.run_forever())
@@ -69,11 +86,15 @@ def build_application(settings: Settings) -> Application:  # type: ignore[type-a
         )
 
     async def close_resources(application: Application) -> None:  # type: ignore[type-arg]
-        relay_task = application.bot_data.pop(NOTIFICATIONS, None)
-        if isinstance(relay_task, asyncio.Task):
-            relay_task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await relay_task
+        for key in (NOTIFICATIONS, HANDOFF_WATCH):
+            task = application.bot_data.pop(key, None)
+            if isinstance(task, asyncio.Task):
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+        store = application.bot_data.pop(HANDOFF_STORE, None)
+        if isinstance(store, HandoffStore):
+            await store.close()
         services = application.bot_data.pop(handlers.SERVICES, None)
         if isinstance(services, handlers.BotServices):
             await services.session.close()
@@ -92,6 +113,17 @@ def build_application(settings: Settings) -> Application:  # type: ignore[type-a
     )
 
     private = filters.ChatType.PRIVATE
+    # During a handoff the citizen's messages go to staff: checked before anything else.
+    application.add_handler(TypeHandler(Update, handlers.relay_during_handoff), group=-1)
+    if settings.staff_chat_id is not None:
+        staff = filters.Chat(settings.staff_chat_id)
+        application.add_handler(CommandHandler("chiudi", handlers.close_ticket_with_note, filters=staff))
+        application.add_handler(
+            MessageHandler(staff & filters.IS_TOPIC_MESSAGE & ~filters.COMMAND & ~filters.StatusUpdate.ALL,
+                           handlers.relay_staff_message)
+        )
+    application.add_handler(CallbackQueryHandler(handlers.press_staff_button, pattern=StaffAction))
+    application.add_handler(CallbackQueryHandler(handlers.press_citizen_handoff_button, pattern=CitizenAction))
     application.add_handler(
         CommandHandler(list(handlers.COMMAND_PAYLOADS), handlers.run_command, filters=private)
     )

@@ -10,7 +10,7 @@ from typing import Any
 import aiohttp
 from telegram import Message, Update
 from telegram.error import TelegramError
-from telegram.ext import CallbackContext, ContextTypes
+from telegram.ext import ApplicationHandlerStop, CallbackContext, ContextTypes
 
 from backend_client import (
     BackOfficeClient,
@@ -19,6 +19,7 @@ from backend_client import (
     UnsupportedFileType,
 )
 from bot import texts
+from bot.handoff import CitizenAction, Handoffs, StaffAction
 from bot.rasa import RasaClient, RasaUnavailable
 from bot.render import ButtonChoice, Renderer
 
@@ -61,6 +62,7 @@ class BotServices:
     rasa: RasaClient
     renderer: Renderer
     backoffice: BackOfficeClient
+    handoffs: Handoffs
 
 
 def services_of(context: CallbackContext[Any, Any, Any, Any]) -> BotServices:
@@ -102,6 +104,8 @@ async def converse(
     if chat is None or user is None:
         return
     services = services_of(context)
+    if metadata.get("telegram", {}).get("kind") == "text":
+        services.handoffs.remember(chat.id, "cittadino", message)
     try:
         answers = await services.rasa.send(str(user.id), message, metadata)
     except RasaUnavailable:
@@ -111,7 +115,17 @@ async def converse(
         logger.warning("Rasa gave no answer to update %s", update.update_id)
         await context.bot.send_message(chat.id, texts.ASSISTANT_DOWN)
         return
+    handoff = next(
+        (a["custom"]["handoff"] for a in answers if isinstance(a.get("custom"), dict) and "handoff" in a["custom"]),
+        None,
+    )
+    answers = [a for a in answers if not (isinstance(a.get("custom"), dict) and "handoff" in a["custom"])]
+    for answer in answers:
+        if answer.get("text"):
+            services.handoffs.remember(chat.id, "assistente", str(answer["text"]))
     await services.renderer.render(chat.id, answers)
+    if isinstance(handoff, dict):
+        await services.handoffs.start(chat.id, str(handoff.get("topic") or "Richiesta generica"))
 
 
 async def run_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -240,3 +254,92 @@ async def report_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> No
             await context.bot.send_message(update.effective_chat.id, texts.UNEXPECTED_ERROR)
         except Exception as send_error:  # noqa: BLE001 - the error handler must not raise
             logger.error("Could not apologise: %s", type(send_error).__name__)
+
+
+async def relay_during_handoff(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """While a person handles the chat, everything the citizen sends goes to them, not to Rasa."""
+    message = update.message
+    chat = update.effective_chat
+    if message is None or chat is None or chat.type != chat.PRIVATE:
+        return
+    handoffs = services_of(context).handoffs
+    ticket = await handoffs.relaying_ticket(chat.id)
+    if ticket is None:
+        return
+    await handoffs.relay_from_citizen(ticket, message)
+    raise ApplicationHandlerStop
+
+
+async def relay_staff_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Send what staff wrote in a ticket's topic to the citizen."""
+    message = update.effective_message
+    user = update.effective_user
+    if message is None or user is None or user.is_bot:
+        return
+    await services_of(context).handoffs.relay_from_staff(message, user)
+
+
+async def close_ticket_with_note(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """`/chiudi <nota>` in a ticket's topic closes it with a note for the citizen."""
+    message = update.effective_message
+    if message is None or message.message_thread_id is None:
+        return
+    handoffs = services_of(context).handoffs
+    ticket = await handoffs.by_thread(message.message_thread_id)
+    if ticket is None or ticket.status == "closed":
+        return
+    note = " ".join(context.args or []) or None
+    await handoffs.close(ticket, update.effective_user, note)
+
+
+async def press_staff_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Take or close a ticket: only members of the staff group, only in the staff group."""
+    query = update.callback_query
+    user = update.effective_user
+    if query is None or user is None or not isinstance(query.data, StaffAction):
+        return
+    handoffs = services_of(context).handoffs
+    chat = update.effective_chat
+    allowed = False
+    if handoffs.staff_chat_id is not None and chat is not None and chat.id == handoffs.staff_chat_id:
+        try:
+            member = await context.bot.get_chat_member(handoffs.staff_chat_id, user.id)
+            allowed = member.status in ("creator", "administrator", "member")
+        except (TelegramError, TypeError, ValueError):
+            # Anything we cannot read as a staff membership is not one.
+            allowed = False
+    if not allowed:
+        await query.answer("Solo il personale del Comune può usare questo pulsante.", show_alert=True)
+        return
+    ticket = await handoffs.get(query.data.ticket_id)
+    if ticket is None or ticket.status == "closed":
+        await query.answer("Questa richiesta è già chiusa.")
+        return
+    await query.answer()
+    if query.data.action == "claim" and ticket.status == "waiting":
+        await handoffs.claim(ticket, user)
+    elif query.data.action == "close":
+        await handoffs.close(ticket, user, None)
+
+
+async def press_citizen_handoff_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Back to the assistant, or a rating after the chat with staff."""
+    query = update.callback_query
+    chat = update.effective_chat
+    if query is None or chat is None or not isinstance(query.data, CitizenAction):
+        return
+    handoffs = services_of(context).handoffs
+    ticket = await handoffs.get(query.data.ticket_id)
+    if ticket is None or ticket.chat_id != chat.id:
+        await query.answer(texts.STALE_BUTTON_ALERT)
+        return
+    await query.answer()
+    if isinstance(query.message, Message):
+        await query.edit_message_reply_markup(reply_markup=None)
+    if query.data.action == "leave" and ticket.status != "closed":
+        await handoffs.leave(ticket)
+        await converse(update, context, "/main_menu", telegram_metadata(update, "handoff_left"))
+    elif query.data.action == "rate":
+        if await handoffs.rate(ticket.id, query.data.value) is not None:
+            await context.bot.send_message(chat.id, "Grazie per il tuo voto!")
+        await converse(update, context, "/main_menu", telegram_metadata(update, "handoff_rated"))

@@ -38,6 +38,12 @@ class Settings(BaseSettings):
     webhook_port: int = 8443
 
     bot_state_dir: str = "var"
+    # Where the bot keeps handoff tickets; default a SQLite file in bot_state_dir.
+    handoff_database_url: str | None = None
+    # Days a closed handoff's transcript is kept (the comune's retention rule).
+    handoff_retention_days: int = 30
+    # Minutes after which a citizen nobody has answered is told so, once.
+    handoff_unclaimed_minutes: float = 10.0
     comune_name: str = "Cerveteri"
 
 

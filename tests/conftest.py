@@ -13,6 +13,7 @@ from tests.botapi import BotApiDriver, BotApiServerThread, TelegramUser
 from tests.stack import Service, Stack, start_stack, wait_until
 
 _user_ids = itertools.count(700_001)
+STAFF_CHAT_ID = -1001234567890
 
 
 @pytest.fixture(scope="session")
@@ -27,6 +28,8 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
 def telegram() -> Iterator[BotApiServerThread]:
     """The local Bot API server the bot talks to instead of Telegram."""
     server = BotApiServerThread(token="424242:E2E-TEST-TOKEN").start()
+    with BotApiDriver(server.url) as driver:
+        driver.group(STAFF_CHAT_ID, "Staff URP Cerveteri", forum=True)
     yield server
     server.stop()
 
@@ -39,6 +42,7 @@ def start_bot(stack: Stack, telegram: BotApiServerThread, state_dir: Path, **env
             "TELEGRAM_API_URL": telegram.url,
             "TELEGRAM_BOT_TOKEN": telegram.token,
             "BOT_STATE_DIR": str(state_dir),
+            "STAFF_CHAT_ID": str(STAFF_CHAT_ID),
             **env,
         }
     )

@@ -173,6 +173,17 @@ def test_a_file_with_no_pratica_waiting_is_acknowledged(stack: Stack) -> None:
     EXERCISED.add("action_handle_inform")
 
 
+def test_action_handoff_asks_the_channel_for_a_person_with_the_topic(stack: Stack) -> None:
+    sender = linked_sender(stack, GIULIA)
+    turn(stack, sender, "/practice_submit")
+    turn(stack, sender, '/inform{"practice_choice": "cila"}')
+    answers = turn(stack, sender, "voglio parlare con un operatore")
+    assert [a["custom"] for a in answers if a.get("custom")] == [{"handoff": {"topic": "Pratiche"}}]
+    # The form was left: after the handoff the assistant is not still asking its question.
+    assert "Cosa vuoi fare?" in texts(turn(stack, sender, "/main_menu"))
+    EXERCISED.add("action_handoff")
+
+
 def test_every_custom_action_of_the_domain_is_exercised() -> None:
     # Runs last in this module (pytest keeps file order): new actions must get a test here.
     assert domain_actions() == EXERCISED

@@ -1,0 +1,95 @@
+"""The handoff service on its own: office hours, the unclaimed reminder, transcript retention."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import update
+from telegram.ext import ExtBot
+
+from backend_client import CounterService, OpeningHours
+from bot.handoff import ROME, Handoffs, next_opening
+from bot.handoff_store import HandoffStore, TicketRow
+from tests.botapi import BotApiDriver, BotApiServerThread
+
+STAFF = -100555
+
+
+def hours(*intervals: tuple[int, str, str]) -> tuple[OpeningHours, ...]:
+    return tuple(OpeningHours(weekday=d, opens=o, closes=c) for d, o, c in intervals)
+
+
+def test_open_now_and_next_opening_follow_the_desk_hours() -> None:
+    week = hours((0, "09:00", "12:30"), (1, "09:00", "12:30"), (1, "15:00", "17:00"))
+    tuesday_10 = datetime(2026, 12, 1, 10, 0, tzinfo=ROME)
+    assert next_opening(week, tuesday_10) == (True, None)
+    assert next_opening(week, tuesday_10.replace(hour=13)) == (False, tuesday_10.replace(hour=15))
+    friday_evening = datetime(2026, 12, 4, 19, 0, tzinfo=ROME)
+    assert next_opening(week, friday_evening) == (False, datetime(2026, 12, 7, 9, 0, tzinfo=ROME))
+
+
+class FakeBackOffice:
+    """The desk's hours, as the back office would give them."""
+
+    def __init__(self, opening_hours: tuple[OpeningHours, ...]) -> None:
+        self.service = CounterService(
+            code="protocollo", name="Ufficio Protocollo", description="", location="", slot_minutes=15,
+            desks=1, opening_hours=opening_hours,
+        )
+
+    async def get_counter_service(self, code: str) -> CounterService:
+        return self.service
+
+
+@pytest.fixture()
+def telegram() -> AsyncIterator[BotApiServerThread]:
+    server = BotApiServerThread(token="848484:HANDOFF-UNIT").start()
+    with BotApiDriver(server.url) as driver:
+        driver.group(STAFF, "Staff", forum=True)
+    yield server  # type: ignore[misc]
+    server.stop()
+
+
+async def test_out_of_hours_the_citizen_is_told_when_the_office_reopens(
+    telegram: BotApiServerThread, tmp_path: Path
+) -> None:
+    # Open only on a day that is not today: closed now, whatever time the test runs.
+    other_day = (datetime.now(ROME) + timedelta(days=2)).weekday()
+    store = await HandoffStore.open(f"sqlite+aiosqlite:///{tmp_path / 'h.db'}")
+    driver = BotApiDriver(telegram.url)
+    citizen = driver.user(5151, first_name="Rosa")
+    citizen.send("ciao")
+    async with ExtBot(telegram.token, base_url=telegram.bot_url, base_file_url=telegram.file_url,
+                      arbitrary_callback_data=True) as bot:
+        handoffs = Handoffs(bot, store, FakeBackOffice(hours((other_day, "09:00", "12:00"))), STAFF)  # type: ignore[arg-type]
+        await handoffs.start(citizen.chat_id, "Tributi")
+        told = [m for m in driver.outputs(citizen.chat_id) if m.kind == "text"][-1]
+        assert "Ora gli uffici sono chiusi: riaprono" in told.content and "alle 9:00" in told.content
+        assert "ticket #1" in told.content and told.buttons == ["↩️ Torna all'assistente"]
+        # Nobody takes it: the citizen is told once, not at every check.
+        assert await handoffs.remind_unclaimed(minutes=0) == 1
+        assert await handoffs.remind_unclaimed(minutes=0) == 0
+        reminder = [m for m in driver.outputs(citizen.chat_id) if m.kind == "text"][-1]
+        assert "Nessun operatore è libero" in reminder.content
+    await store.close()
+    driver.close()
+
+
+async def test_transcripts_of_tickets_closed_long_ago_are_forgotten(tmp_path: Path) -> None:
+    store = await HandoffStore.open(f"sqlite+aiosqlite:///{tmp_path / 'h.db'}")
+    old = await store.create(1, "Pratiche")
+    recent = await store.create(2, "Tributi")
+    for ticket in (old, recent):
+        await store.add_line(ticket.id, "cittadino", "una domanda")
+        await store.close_ticket(ticket.id, None)
+    async with store._sessions() as session, session.begin():
+        await session.execute(
+            update(TicketRow).where(TicketRow.id == old.id).values(closed_at=datetime(2020, 1, 1))
+        )
+    assert await store.purge_transcripts(retention_days=30) == 1
+    assert await store.transcript(old.id) == []
+    assert await store.transcript(recent.id) == [("cittadino", "una domanda")]
+    await store.close()
