@@ -7,6 +7,7 @@ import logging
 import re
 import uuid
 from collections.abc import Mapping
+from datetime import date, datetime
 from types import TracebackType
 from typing import Any, Self, TypeVar
 from urllib.parse import quote
@@ -15,6 +16,9 @@ import aiohttp
 from pydantic import BaseModel, ValidationError
 
 from backend_client.errors import (
+    AlreadyBooked,
+    AlreadyPaid,
+    AppointmentNotFound,
     BackOfficeError,
     BackOfficeUnavailable,
     CitizenNotFound,
@@ -30,19 +34,28 @@ from backend_client.errors import (
     NotFound,
     NotLinked,
     PracticeNotFound,
+    SlotClosed,
+    SlotTaken,
+    SlotUnavailable,
     TooManyAttempts,
     Unauthorized,
     UnsupportedFileType,
 )
 from backend_client.models import (
+    Appointment,
+    AppointmentSlot,
+    AvailableDay,
     CounterService,
+    DaySlots,
     EventPage,
     Health,
     LinkCode,
     LinkedCitizen,
+    PaymentNotice,
     PracticeDetail,
     PracticeSummary,
     PracticeType,
+    TaxPosition,
     Upload,
 )
 from sportello.settings import Settings
@@ -79,6 +92,11 @@ _ERRORS_BY_CODE: dict[str, type[BackOfficeError]] = {
     "invalid_transition": InvalidTransition,
     "idempotency_key_reused": IdempotencyKeyReused,
     "link_expired": DownloadLinkExpired,
+    "already_paid": AlreadyPaid,
+    "appointment_not_found": AppointmentNotFound,
+    "slot_taken": SlotTaken,
+    "slot_closed": SlotClosed,
+    "already_booked": AlreadyBooked,
 }
 CHANNEL_USER_HEADER = "X-Channel-User"
 STAFF_USER_HEADER = "X-Staff-User"
@@ -300,6 +318,167 @@ class BackOfficeClient:
         )
         return self._parse(body, PracticeDetail)
 
+    # --- taxes and pagoPA ----------------------------------------------------------------
+
+    async def list_taxes(self, channel_user: str) -> list[TaxPosition]:
+        """The linked citizen's taxes and other dues, soonest due first; NotLinked."""
+        body = await self._request("GET", "/v1/taxes", channel_user=channel_user)
+        return self._parse_list(body, "taxes", TaxPosition)
+
+    async def issue_notice(self, channel_user: str, position_id: int) -> PaymentNotice:
+        """The pagoPA notice of one's own position, issued now or earlier (always the same).
+
+        AlreadyPaid if the position is paid; NotFound if it is not the citizen's; NotLinked.
+        """
+        # Issuing is idempotent (one notice per position), so a lost answer may be retried.
+        body = await self._request(
+            "POST",
+            f"/v1/taxes/{int(position_id)}/notice",
+            channel_user=channel_user,
+            retry_on_connection_errors=True,
+        )
+        return self._parse(body, PaymentNotice)
+
+    async def get_notice(self, channel_user: str, notice_number: str) -> PaymentNotice:
+        """One's own notice by its codice avviso (spaces allowed, as printed on paper).
+
+        NotFound if no notice of the citizen has this number; AlreadyPaid; NotLinked.
+        """
+        body = await self._request(
+            "GET",
+            f"/v1/notices/{_segment(notice_number.strip())}",
+            channel_user=channel_user,
+        )
+        return self._parse(body, PaymentNotice)
+
+    async def set_preferences(
+        self, channel_user: str, tax_reminders: bool
+    ) -> LinkedCitizen:
+        """Turn reminders of payments falling due on or off; the citizen as `me` answers."""
+        body = await self._request(
+            "PUT",
+            "/v1/me/preferences",
+            json={"tax_reminders": tax_reminders},
+            channel_user=channel_user,
+            retry_on_connection_errors=True,
+        )
+        return self._parse(body, LinkedCitizen)
+
+    async def run_payment_reminders(self, today: date | None = None) -> int:
+        """Queue the payment reminders due as of `today` (default: the comune's today).
+
+        Returns how many were queued; each position is reminded once, however often this runs.
+        """
+        payload = {"today": today.isoformat()} if today is not None else {}
+        return await self._run_job("/v1/jobs/payment-reminders", payload, "queued")
+
+    # --- counter appointments ---------------------------------------------------------
+
+    async def available_days(
+        self, code: str, start: date | None = None, count: int = 5
+    ) -> list[AvailableDay]:
+        """The next `count` open days with a free slot at a counter, from `start` (today)."""
+        params: dict[str, str | int] = {"count": count}
+        if start is not None:
+            params["from"] = start.isoformat()
+        body = await self._request(
+            "GET", f"/v1/counter-services/{_segment(code)}/days", params=params
+        )
+        return self._parse_list(body, "days", AvailableDay)
+
+    async def day_slots(self, code: str, day: date) -> DaySlots:
+        """One day of a counter: closed with the reason, or its free slots (none if full)."""
+        body = await self._request(
+            "GET",
+            f"/v1/counter-services/{_segment(code)}/slots",
+            params={"date": day.isoformat()},
+        )
+        return self._parse(body, DaySlots)
+
+    async def nearest_slots(
+        self, code: str, at: datetime | date, limit: int = 3
+    ) -> list[AppointmentSlot]:
+        """The free slots nearest to a wanted time or day: that day first, then the next ones.
+
+        A datetime without an offset is Rome's wall clock; the slots come in time order.
+        """
+        body = await self._request(
+            "GET",
+            f"/v1/counter-services/{_segment(code)}/nearest",
+            params={"at": at.isoformat(), "limit": limit},
+        )
+        return self._parse_list(body, "slots", AppointmentSlot)
+
+    async def book_appointment(
+        self,
+        channel_user: str,
+        service: str,
+        starts_at: datetime,
+        idempotency_key: str | None = None,
+    ) -> Appointment:
+        """Book the slot starting at `starts_at` (Rome's wall clock if without offset).
+
+        SlotTaken or SlotClosed with `.alternatives` and `.reason`; AlreadyBooked with
+        `.existing`; NotLinked; NotFound for an unknown service.
+        """
+        # Retried on connection errors with the same key: the back office books once per
+        # key, so a lost answer cannot book twice.
+        body = await self._request(
+            "POST",
+            "/v1/appointments",
+            json={"service": service, "starts_at": starts_at.isoformat()},
+            channel_user=channel_user,
+            idempotency_key=idempotency_key or new_idempotency_key(),
+            retry_on_connection_errors=True,
+        )
+        return self._parse(body, Appointment)
+
+    async def list_appointments(self, channel_user: str) -> list[Appointment]:
+        """The linked citizen's bookings that have not ended yet, soonest first; NotLinked."""
+        body = await self._request("GET", "/v1/appointments", channel_user=channel_user)
+        return self._parse_list(body, "appointments", Appointment)
+
+    async def get_appointment(self, channel_user: str, code: str) -> Appointment:
+        """One of the citizen's bookings by code, whatever its status; AppointmentNotFound."""
+        body = await self._request(
+            "GET", f"/v1/appointments/{_segment(code)}", channel_user=channel_user
+        )
+        return self._parse(body, Appointment)
+
+    async def move_appointment(
+        self, channel_user: str, code: str, starts_at: datetime
+    ) -> Appointment:
+        """Move one's booking to another slot; same code. If the new slot is gone the
+        booking stays where it was (SlotTaken, SlotClosed); AppointmentNotFound.
+        """
+        # Moving to the same time twice is a no-op, so a lost answer may be retried.
+        body = await self._request(
+            "POST",
+            f"/v1/appointments/{_segment(code)}/move",
+            json={"starts_at": starts_at.isoformat()},
+            channel_user=channel_user,
+            retry_on_connection_errors=True,
+        )
+        return self._parse(body, Appointment)
+
+    async def cancel_appointment(self, channel_user: str, code: str) -> Appointment:
+        """Cancel one's booking (cancelling again is no error); the cancelled booking."""
+        body = await self._request(
+            "DELETE",
+            f"/v1/appointments/{_segment(code)}",
+            channel_user=channel_user,
+            retry_on_connection_errors=True,
+        )
+        return self._parse(body, Appointment)
+
+    async def run_appointment_reminders(self, now: datetime | None = None) -> int:
+        """Remind tomorrow's appointments (as of `now`, default the back office's clock).
+
+        Returns how many reminders were queued; each booking is reminded once.
+        """
+        payload = {"now": now.isoformat()} if now is not None else {}
+        return await self._run_job("/v1/jobs/appointment-reminders", payload, "count")
+
     async def download(self, url: str) -> bytes:
         """Fetch a document by its capability URL (no API key is sent to it).
 
@@ -319,6 +498,16 @@ class BackOfficeClient:
             json=payload,
             idempotency_key=idempotency_key or new_idempotency_key(),
         )
+
+    async def _run_job(self, path: str, payload: Mapping[str, Any], key: str) -> int:
+        """Run a job now; how many things it did, as the answer's `key` member says."""
+        # Retried on connection errors: a job does each thing once, however often it runs.
+        body = await self._request(
+            "POST", path, json=payload, retry_on_connection_errors=True
+        )
+        if not isinstance(body, dict) or not isinstance(body.get(key), int):
+            raise BackOfficeError(f"unexpected answer from back office: no {key!r} count")
+        return int(body[key])
 
     async def _request(
         self,
@@ -449,6 +638,24 @@ def _error(response: aiohttp.ClientResponse, body: Any) -> BackOfficeError:
                 else None
             ),
         )
+    if issubclass(error_type, SlotUnavailable):
+        details = body["error"] if isinstance(body, dict) else {}
+        reason = details.get("reason")
+        return error_type(
+            message,
+            status=response.status,
+            code=code,
+            reason=str(reason) if reason is not None else None,
+            alternatives=_slots(details.get("alternatives")),
+        )
+    if issubclass(error_type, AlreadyBooked):
+        existing = body["error"].get("appointment") if isinstance(body, dict) else None
+        return error_type(
+            message,
+            status=response.status,
+            code=code,
+            existing=_appointment(existing),
+        )
     if issubclass(error_type, TooManyAttempts):
         retry_after = response.headers.get("Retry-After", "")
         return error_type(
@@ -458,6 +665,24 @@ def _error(response: aiohttp.ClientResponse, body: Any) -> BackOfficeError:
             retry_after=float(retry_after) if retry_after.isdigit() else None,
         )
     return error_type(message, status=response.status, code=code)
+
+
+def _slots(value: Any) -> list[AppointmentSlot]:
+    """The alternatives of an error body; an unreadable one is left out, not fatal."""
+    slots = []
+    for item in value if isinstance(value, list) else []:
+        try:
+            slots.append(AppointmentSlot.model_validate(item))
+        except ValidationError:
+            log.warning("unreadable alternative slot from back office")
+    return slots
+
+
+def _appointment(value: Any) -> Appointment | None:
+    try:
+        return Appointment.model_validate(value) if value is not None else None
+    except ValidationError:
+        return None
 
 
 def _practice_path(protocol_number: str) -> str:

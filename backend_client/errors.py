@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from backend_client.models import Appointment, AppointmentSlot
+
 
 class BackOfficeError(Exception):
     """The back office answered with an error, or with something the client cannot read."""
@@ -101,5 +103,59 @@ class IdempotencyKeyReused(Conflict):
     """The Idempotency-Key was already used for a different request."""
 
 
+class AlreadyPaid(Conflict):
+    """The tax position is already paid (409 already_paid): no notice, nothing to pay."""
+
+
 class DownloadLinkExpired(NotFound):
     """A document's download URL is past its hour (410): get the pratica again for a new one."""
+
+
+class AppointmentNotFound(NotFound):
+    """No appointment has this code, or it is someone else's (404 appointment_not_found)."""
+
+
+class SlotUnavailable(BackOfficeError):
+    """The wanted slot cannot be booked; offer `alternatives`, the nearest free slots.
+
+    `reason` is plain Italian for the citizen ("Natale", "Orario già passato", …).
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int | None = None,
+        code: str | None = None,
+        reason: str | None = None,
+        alternatives: list[AppointmentSlot] | None = None,
+    ) -> None:
+        super().__init__(message, status=status, code=code)
+        self.reason = reason
+        self.alternatives: list[AppointmentSlot] = list(alternatives or [])
+
+
+class SlotTaken(SlotUnavailable, Conflict):
+    """Every desk of that slot is booked, perhaps a moment ago (409 slot_taken)."""
+
+
+class SlotClosed(SlotUnavailable, InvalidRequest):
+    """No slot then: a closed day, outside hours, past or too soon (422 slot_closed)."""
+
+
+class AlreadyBooked(Conflict):
+    """The citizen already has a booking for this service (409 already_booked): move it.
+
+    `existing` is that booking.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int | None = None,
+        code: str | None = None,
+        existing: Appointment | None = None,
+    ) -> None:
+        super().__init__(message, status=status, code=code)
+        self.existing = existing

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -42,6 +42,9 @@ class CounterService(_Result):
     slot_minutes: int
     desks: int
     opening_hours: tuple[OpeningHours, ...]
+    requirements: tuple[str, ...] = ()  # what to bring, one plain-Italian item each
+    fee_cents: int | None = None  # what it costs, if anything
+    fee_note: str | None = None  # the fee's rule in words (a duplicate costs more…)
 
 
 class PracticeField(_Result):
@@ -95,6 +98,8 @@ class LinkedCitizen(_Result):
 
     given_name: str
     fiscal_code_masked: str
+    # Whether the citizen wants reminders of payments falling due.
+    tax_reminders: bool = True
 
 
 class Upload(_Result):
@@ -157,3 +162,85 @@ class PracticeDetail(PracticeSummary):
     requested_documents: str | None = None
     document: PracticeDocument | None = None
     attachments: tuple[Upload, ...] = ()
+
+
+TaxStatus = Literal["da_pagare", "scaduto", "pagato"]
+
+
+class TaxPosition(_Result):
+    """One instalment of a tax or other due; `status` is as of today (scaduto once overdue)."""
+
+    id: int
+    tax_type: str  # TARI, IMU, CANONE_UNICO, MENSA
+    description: str
+    year: int
+    instalment: int
+    amount_cents: int
+    due_date: date
+    status: TaxStatus
+    notice_number: str | None = None  # the codice avviso, once there is one
+    payable: bool
+
+
+class PaymentNotice(_Result):
+    """A pagoPA notice: pay it by QR code (`qr_payload`), by notice number or at `checkout_url`."""
+
+    position_id: int
+    notice_number: str = Field(pattern=r"^3\d{17}$")
+    payee_name: str  # "Comune di Cerveteri"
+    payee_fiscal_code: str = Field(pattern=r"^\d{11}$")
+    amount_cents: int
+    due_date: date
+    description: str
+    tax_type: str
+    status: TaxStatus
+    qr_payload: str  # PAGOPA|002|<notice number>|<payee fiscal code>|<cents>
+    checkout_url: str
+
+    @property
+    def paid(self) -> bool:
+        return self.status == "pagato"
+
+
+AppointmentStatus = Literal["prenotato", "annullato", "completato"]
+
+
+class AppointmentSlot(_Result):
+    """A counter slot with free desks; times carry Rome's offset (+01:00 or +02:00)."""
+
+    starts_at: datetime
+    ends_at: datetime
+    free: int  # desks still free
+
+
+class AvailableDay(_Result):
+    """An open day with at least one free slot."""
+
+    date: date
+    free_slots: int
+
+
+class DaySlots(_Result):
+    """One day of a counter: closed (with the reason, e.g. "Natale") or its free slots."""
+
+    date: date
+    closed: bool
+    reason: str | None = None
+    slots: tuple[AppointmentSlot, ...] = ()
+
+
+class Appointment(_Result):
+    """A booking at a counter; show `qr_payload` as a QR code: the desk scans it."""
+
+    code: str  # CE-7K3P, read aloud at the desk
+    service_code: str
+    service_name: str
+    location: str
+    starts_at: datetime  # with Rome's offset
+    ends_at: datetime
+    desk: int | None  # None once cancelled
+    status: AppointmentStatus
+    requirements: tuple[str, ...] = ()
+    fee_cents: int | None = None
+    fee_note: str | None = None
+    qr_payload: str  # the URL of the desk's verification page

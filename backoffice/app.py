@@ -14,8 +14,12 @@ from aiohttp.web_request import BaseRequest
 from aiohttp.web_response import StreamResponse
 
 from backoffice.appkeys import ENGINE, SESSIONMAKER, SETTINGS
+from backoffice.appointment_routes import setup_appointments
 from backoffice.db import create_engine, create_sessionmaker
 from backoffice.errors import (
+    AlreadyBooked,
+    AlreadyPaid,
+    AppointmentNotFound,
     BackOfficeError,
     CitizenNotFound,
     Conflict,
@@ -31,9 +35,12 @@ from backoffice.errors import (
     NotFound,
     NotLinked,
     PracticeNotFound,
+    SlotClosed,
+    SlotTaken,
     TooManyAttempts,
     UnsupportedFileType,
 )
+from backoffice.payment_routes import payment_reminder_job, payment_routes
 from backoffice.routes import routes
 from backoffice.staff import staff_routes
 from sportello.settings import Settings, get_settings
@@ -66,6 +73,11 @@ _DOMAIN_ERRORS: dict[type[BackOfficeError], tuple[int, str]] = {
     UnsupportedFileType: (415, "unsupported_file_type"),
     InvalidTransition: (409, "invalid_transition"),
     IdempotencyKeyReused: (409, "idempotency_key_reused"),
+    AlreadyPaid: (409, "already_paid"),
+    AppointmentNotFound: (404, "appointment_not_found"),
+    SlotTaken: (409, "slot_taken"),
+    SlotClosed: (422, "slot_closed"),
+    AlreadyBooked: (409, "already_booked"),
 }
 
 _HTTP_ERROR_CODES = {
@@ -87,11 +99,16 @@ def error_response(
     message: str,
     fields: dict[str, str] | None = None,
     headers: dict[str, str] | None = None,
+    details: dict[str, object] | None = None,
 ) -> web.Response:
-    """Build the JSON error body every error of the API has (`fields`: per-field messages)."""
+    """Build the JSON error body every error of the API has (`fields`: per-field messages).
+
+    `details` are more members of the error, e.g. a taken slot's `alternatives`.
+    """
     error: dict[str, object] = {"code": code, "message": message}
     if fields is not None:
         error["fields"] = fields
+    error.update(details or {})
     return web.json_response({"error": error}, status=status, headers=headers)
 
 
@@ -107,7 +124,7 @@ def _domain_error_response(exc: BackOfficeError) -> web.Response:
         if isinstance(exc, TooManyAttempts)
         else None
     )
-    return error_response(status, code, exc.message, fields, headers)
+    return error_response(status, code, exc.message, fields, headers, exc.details)
 
 
 def _route_name(request: BaseRequest) -> str:
@@ -204,4 +221,8 @@ def create_app(settings: Settings | None = None) -> web.Application:
     app.cleanup_ctx.append(_database)
     app.add_routes(routes)
     app.add_routes(staff_routes)
+    app.add_routes(payment_routes)
+    # After _database: the job needs the sessions, and is cancelled before they close.
+    app.cleanup_ctx.append(payment_reminder_job)
+    setup_appointments(app)
     return app

@@ -18,14 +18,15 @@ FILE_LINK_VALIDITY = timedelta(hours=1)
 _LABEL = b"sportello-digitale/files/v1"
 
 
-def _key(secret: str) -> bytes:
-    # A key of its own, so a file token can never be mistaken for anything else signed.
-    return hmac.new(secret.encode(), _LABEL, hashlib.sha256).digest()
+def derive_key(secret: str, label: bytes) -> bytes:
+    """A key of its own for one kind of token, so no token can be mistaken for another kind."""
+    return hmac.new(secret.encode(), label, hashlib.sha256).digest()
 
 
-def _signature(secret: str, message: str) -> str:
-    digest = hmac.new(_key(secret), message.encode(), hashlib.sha256).digest()
-    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+def sign(secret: str, label: bytes, message: str, length: int = 32) -> str:
+    """The HMAC-SHA256 of `message` under `label`'s key: its first `length` bytes, URL-safe."""
+    digest = hmac.new(derive_key(secret, label), message.encode(), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest[:length]).rstrip(b"=").decode()
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,7 +46,7 @@ def sign_file_token(
     """A token letting its holder download the document until now + validity."""
     expires = int((now + validity).timestamp())
     message = f"{document_id}.{expires}"
-    return f"{message}.{_signature(secret, message)}"
+    return f"{message}.{sign(secret, _LABEL, message)}"
 
 
 def verify_file_token(secret: str, token: str, now: datetime) -> FileToken:
@@ -54,7 +55,7 @@ def verify_file_token(secret: str, token: str, now: datetime) -> FileToken:
     if len(parts) != 3 or not parts[0].isdigit() or not parts[1].isdigit():
         raise NotFound("no such file")
     message = f"{parts[0]}.{parts[1]}"
-    if not hmac.compare_digest(parts[2], _signature(secret, message)):
+    if not hmac.compare_digest(parts[2], sign(secret, _LABEL, message)):
         raise NotFound("no such file")
     expires_at = datetime.fromtimestamp(int(parts[1]), UTC)
     if expires_at <= now:

@@ -10,6 +10,11 @@ class BackOfficeError(Exception):
         super().__init__(message)
         self.message = message
 
+    @property
+    def details(self) -> dict[str, object] | None:
+        """What the error body carries besides code and message, if anything."""
+        return None
+
 
 class NotFound(BackOfficeError):
     """The requested thing does not exist (or is not visible to the caller)."""
@@ -89,3 +94,52 @@ class IdempotencyKeyReused(Conflict):
 
 class LinkExpired(BackOfficeError):
     """A capability URL whose time is over."""
+
+
+class AlreadyPaid(Conflict):
+    """The tax position is already paid: there is nothing to pay, no notice to issue."""
+
+    def __init__(self, message: str = "this position is already paid") -> None:
+        super().__init__(message)
+
+
+class AppointmentNotFound(NotFound):
+    """No appointment has this code, or it is someone else's (the two look the same)."""
+
+    def __init__(self, message: str = "no such appointment") -> None:
+        super().__init__(message)
+
+
+class SlotUnavailable(BackOfficeError):
+    """The wanted slot cannot be booked; `alternatives` are the nearest free slots (JSON)."""
+
+    def __init__(
+        self, message: str, reason: str | None, alternatives: list[dict[str, object]]
+    ) -> None:
+        super().__init__(message)
+        self.reason = reason
+        self.alternatives = alternatives
+
+    @property
+    def details(self) -> dict[str, object]:
+        return {"reason": self.reason, "alternatives": self.alternatives}
+
+
+class SlotTaken(SlotUnavailable, Conflict):
+    """Every desk of the slot is booked (perhaps a moment ago, by someone else)."""
+
+
+class SlotClosed(SlotUnavailable):
+    """No slot at that time: the office is closed, it is outside hours, or it is past."""
+
+
+class AlreadyBooked(Conflict):
+    """The citizen already holds a live booking for this service: move it instead."""
+
+    def __init__(self, existing: dict[str, object]) -> None:
+        super().__init__("you already have an appointment for this service")
+        self.existing = existing
+
+    @property
+    def details(self) -> dict[str, object]:
+        return {"appointment": self.existing}

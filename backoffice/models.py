@@ -9,17 +9,21 @@ from typing import Any, ClassVar
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Boolean,
     CheckConstraint,
     Date,
     DateTime,
     Dialect,
     ForeignKey,
+    Index,
     Integer,
     LargeBinary,
     MetaData,
     String,
     Text,
     UniqueConstraint,
+    text,
+    true,
 )
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -135,6 +139,10 @@ class Citizen(Base):
     phone: Mapped[str | None] = mapped_column(String(32))
     # The registered residence, as a certificate prints it.
     address: Mapped[str | None] = mapped_column(String(200))
+    # Whether the chat reminds this citizen of payments falling due (the citizen chooses).
+    tax_reminders: Mapped[bool] = mapped_column(
+        Boolean, default=True, server_default=true()
+    )
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     channel_links: Mapped[list[ChannelLink]] = relationship(back_populates="citizen")
@@ -255,8 +263,50 @@ class TaxPosition(Base):
     due_date: Mapped[date] = mapped_column(Date)
     status: Mapped[str] = mapped_column(String(16))
     notice_number: Mapped[str | None] = mapped_column(String(18), unique=True)
+    # When the citizen was reminded of the due date: a reminder goes once.
+    reminded_at: Mapped[datetime | None]
 
     citizen: Mapped[Citizen] = relationship()
+
+
+class PaymentNotice(Base):
+    """The pagoPA notice (avviso) issued for a tax position: what a citizen pays with."""
+
+    __tablename__ = "payment_notices"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # One notice per position: the unique constraint settles concurrent requests.
+    position_id: Mapped[int] = mapped_column(
+        ForeignKey("tax_positions.id", ondelete="CASCADE"), unique=True
+    )
+    notice_number: Mapped[str] = mapped_column(String(18), unique=True)
+    payee_fiscal_code: Mapped[str] = mapped_column(String(11))
+    amount_cents: Mapped[int] = mapped_column(Integer)
+    due_date: Mapped[date] = mapped_column(Date)
+    # The secret part of the checkout URL: whoever holds it may pay, as with pagoPA's.
+    checkout_token: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    position: Mapped[TaxPosition] = relationship()
+
+
+class PaymentReceipt(Base):
+    """The receipt of a paid notice (ricevuta telematica), one per notice."""
+
+    __tablename__ = "payment_receipts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # Unique, so two payments racing for the same notice leave one receipt.
+    notice_id: Mapped[int] = mapped_column(
+        ForeignKey("payment_notices.id", ondelete="CASCADE"), unique=True
+    )
+    # The IUR (identificativo univoco di riscossione) the payment service assigns.
+    receipt_number: Mapped[str] = mapped_column(String(35), unique=True)
+    amount_cents: Mapped[int] = mapped_column(Integer)
+    paid_at: Mapped[datetime]
+    channel: Mapped[str] = mapped_column(String(16), default="checkout")
+
+    notice: Mapped[PaymentNotice] = relationship()
 
 
 class CounterService(Base):
@@ -273,6 +323,74 @@ class CounterService(Base):
     desks: Mapped[int] = mapped_column(Integer)
     # [{weekday: 0=Mon..6, opens: "08:30", closes: "12:30"}], local time (Europe/Rome).
     opening_hours: Mapped[list[Any]] = mapped_column(default=list)
+    # What to bring, one plain-Italian item each ("una fototessera recente").
+    requirements: Mapped[list[Any]] = mapped_column(default=list)
+    # What the service costs, in cents, and the rule in words (a duplicate costs more…).
+    fee_cents: Mapped[int | None] = mapped_column(Integer)
+    fee_note: Mapped[str | None] = mapped_column(Text)
+
+
+class AppointmentStatus(enum.StrEnum):
+    """Where a counter appointment is: booked, cancelled, or served at the desk."""
+
+    PRENOTATO = "prenotato"
+    ANNULLATO = "annullato"
+    COMPLETATO = "completato"
+
+
+# A booking is live while it holds a desk; its place is given back when it is cancelled.
+LIVE_APPOINTMENT = text("status = 'prenotato'")
+
+
+class Appointment(Base):
+    """A citizen's booking of one desk of a counter service at one slot.
+
+    Slots are computed from the service's opening hours; only bookings are stored.
+    """
+
+    __tablename__ = "appointments"
+    __table_args__ = (
+        # Two citizens racing for the last desk of a slot: one INSERT wins. A cancelled
+        # booking has no desk, and NULLs never clash, so it blocks nothing.
+        UniqueConstraint(
+            "service_id", "starts_at", "desk", name="uq_appointments_slot_desk"
+        ),
+        # One live booking per citizen, service and time, whatever the desk.
+        Index(
+            "uq_appointments_citizen_live",
+            "citizen_id",
+            "service_id",
+            "starts_at",
+            unique=True,
+            sqlite_where=LIVE_APPOINTMENT,
+            postgresql_where=LIVE_APPOINTMENT,
+        ),
+        CheckConstraint(f"status IN ({_in(AppointmentStatus)})", name="status"),
+        CheckConstraint(
+            "(status = 'annullato' AND desk IS NULL)"
+            " OR (status <> 'annullato' AND desk >= 1)",
+            name="desk",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # Read aloud at the desk and typed in the chat: CE-7K3P.
+    code: Mapped[str] = mapped_column(String(16), unique=True)
+    citizen_id: Mapped[int] = mapped_column(
+        ForeignKey("citizens.id", ondelete="CASCADE"), index=True
+    )
+    service_id: Mapped[int] = mapped_column(
+        ForeignKey("counter_services.id"), index=True
+    )
+    starts_at: Mapped[datetime] = mapped_column(index=True)
+    desk: Mapped[int | None] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Set when the reminder the day before went out; cleared when the appointment moves.
+    reminded_at: Mapped[datetime | None]
+
+    service: Mapped[CounterService] = relationship()
 
 
 class Event(Base):

@@ -173,6 +173,9 @@ def _counter_service(row: models.CounterService) -> schemas.CounterService:
             )
             for h in row.opening_hours
         ),
+        requirements=tuple(str(item) for item in row.requirements or ()),
+        fee_cents=row.fee_cents,
+        fee_note=row.fee_note,
     )
 
 
@@ -365,6 +368,7 @@ def _linked_citizen(citizen: models.Citizen) -> schemas.LinkedCitizen:
         citizen_id=citizen.id,
         given_name=citizen.given_name,
         fiscal_code_masked=mask_fiscal_code(citizen.fiscal_code),
+        tax_reminders=citizen.tax_reminders,
     )
 
 
@@ -454,10 +458,10 @@ CERTIFICATE_ISSUED_NOTE = "Certificato emesso dal servizio automatico."
 RenderDetail = Callable[[schemas.PracticeDetail], schemas.JSONObject]
 
 
-def request_hash(practice_type: str, data: Any) -> str:
-    """A fingerprint of a submission, to tell a retry from another request under the same key."""
+def request_fingerprint(request: Any) -> str:
+    """A fingerprint of a request's content, to tell a retry from another request under the same key."""
     canonical = json.dumps(
-        {"practice_type": practice_type, "data": data},
+        request,
         sort_keys=True,
         separators=(",", ":"),
         ensure_ascii=False,
@@ -466,13 +470,11 @@ def request_hash(practice_type: str, data: Any) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-class PracticeRepository:
-    """Pratiche: submission, the citizen's view, attachments and the office's transitions."""
+class IdempotencyRepository:
+    """Idempotency-Key records: the first answer to a creating request, given again to its retries."""
 
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
-
-    # -- submission --
 
     async def stored_response(
         self, channel_user: ChannelUser, key: str, fingerprint: str
@@ -496,6 +498,37 @@ class PracticeRepository:
             )
         return record.status_code, record.response
 
+    async def reserve(
+        self, channel_user: ChannelUser, key: str, fingerprint: str, now: datetime
+    ) -> models.IdempotencyRecord | None:
+        """Write the key's record before the work it guards; the caller fills in the answer.
+
+        None, with the transaction rolled back, when a concurrent request with the same key
+        wrote it first: that request's answer is then in stored_response.
+        """
+        record = models.IdempotencyRecord(
+            channel_user=str(channel_user),
+            key=key,
+            request_hash=fingerprint,
+            created_at=now,
+        )
+        self._session.add(record)
+        try:
+            await self._session.flush()
+        except IntegrityError:
+            await self._session.rollback()
+            return None
+        return record
+
+
+class PracticeRepository:
+    """Pratiche: submission, the citizen's view, attachments and the office's transitions."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    # -- submission --
+
     async def submit(
         self,
         channel_user: ChannelUser,
@@ -512,8 +545,9 @@ class PracticeRepository:
         A retry, even one racing the first request, gets the first answer: the key's row is
         written first, and the loser of the race on its unique constraint reads the winner's.
         """
-        fingerprint = request_hash(practice_type, data)
-        stored = await self.stored_response(channel_user, key, fingerprint)
+        idempotency = IdempotencyRepository(self._session)
+        fingerprint = request_fingerprint({"practice_type": practice_type, "data": data})
+        stored = await idempotency.stored_response(channel_user, key, fingerprint)
         if stored is not None:
             return stored
 
@@ -549,21 +583,12 @@ class PracticeRepository:
         if checked.errors:
             raise InvalidData(checked.errors)
 
-        record = models.IdempotencyRecord(
-            channel_user=str(channel_user),
-            key=key,
-            request_hash=fingerprint,
-            created_at=now,
-        )
-        self._session.add(record)
-        try:
-            await self._session.flush()
-        except IntegrityError:
+        record = await idempotency.reserve(channel_user, key, fingerprint, now)
+        if record is None:
             # A concurrent request with the same key got there first and has committed.
-            await self._session.rollback()
-            stored = await self.stored_response(channel_user, key, fingerprint)
+            stored = await idempotency.stored_response(channel_user, key, fingerprint)
             if stored is None:  # pragma: no cover - the winner rolled back meanwhile
-                raise Conflict("retry the request") from None
+                raise Conflict("retry the request")
             return stored
 
         year = now.astimezone(ROME).year

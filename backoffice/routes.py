@@ -27,6 +27,7 @@ from backoffice.errors import (
     UnsupportedFileType,
 )
 from backoffice.identity import CHANNEL_USER_HEADER, ChannelUser, normalise_link_code
+from backoffice.pages import comune_page, file_response
 from backoffice.repositories import (
     CounterServiceRepository,
     DocumentRepository,
@@ -181,6 +182,12 @@ def base_url(request: web.Request) -> str:
     if "backoffice_url" in settings.model_fields_set:
         return settings.backoffice_url.rstrip("/")
     return str(request.url.origin())
+
+
+def public_base_url(request: web.Request) -> str:
+    """Where browsers and the desk's phone reach the public pages: PUBLIC_BASE_URL if set."""
+    public = request.app[SETTINGS].public_base_url
+    return public.rstrip("/") if public else base_url(request)
 
 
 def file_secret(request: web.Request) -> str:
@@ -456,32 +463,13 @@ async def download_file(request: web.Request) -> web.Response:
     token = verify_file_token(file_secret(request), request.match_info["token"], now())
     async with request.app[SESSIONMAKER]() as session:
         stored = await DocumentRepository(session).file(token.document_id)
-    return web.Response(
-        body=stored.content,
-        content_type=stored.content_type,
-        headers={
-            "Content-Disposition": f'attachment; filename="{stored.filename}"',
-            "Cache-Control": "private, no-store",
-            "X-Content-Type-Options": "nosniff",
-        },
-    )
-
-
-_VERIFY_PAGE = """<!doctype html>
-<html lang="it"><head><meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{title} – Comune di {comune}</title></head>
-<body style="font-family: sans-serif; max-width: 40em; margin: 2em auto; padding: 0 1em">
-<h1>Comune di {comune}</h1>
-{body}
-</body></html>
-"""
+    return file_response(stored)
 
 
 @routes.get("/verify/{code}")
 async def verify_document(request: web.Request) -> web.Response:
     """A public page telling whether a certificate with this verification code was issued."""
-    comune = html.escape(request.app[SETTINGS].comune_name)
+    comune = request.app[SETTINGS].comune_name
     code = request.match_info["code"]
     try:
         async with request.app[SESSIONMAKER]() as session:
@@ -492,18 +480,14 @@ async def verify_document(request: web.Request) -> web.Response:
             f"<p>Nessun documento ha il codice di verifica <strong>{html.escape(code)}</strong>. "
             "Controlla il codice: se è giusto, il documento non è stato emesso da questo Comune.</p>"
         )
-        page = _VERIFY_PAGE.format(
-            title="Documento non trovato", comune=comune, body=body
-        )
-        return web.Response(text=page, content_type="text/html", status=404)
+        return comune_page(comune, "Documento non trovato", body, status=404)
     issued = found.issued_at.astimezone(ROME)
     body = (
         "<h2>Documento autentico</h2>"
-        f"<p>Il Comune di {comune} ha emesso questo documento.</p><dl>"
+        f"<p>Il Comune di {html.escape(comune)} ha emesso questo documento.</p><dl>"
         f"<dt>Tipo</dt><dd>{html.escape(found.practice_type_name)}</dd>"
         f"<dt>Protocollo</dt><dd>{html.escape(found.protocol_number)}</dd>"
         f"<dt>Data di emissione</dt><dd>{issued:%d/%m/%Y}</dd>"
         f"<dt>Codice di verifica</dt><dd>{html.escape(code.upper())}</dd></dl>"
     )
-    page = _VERIFY_PAGE.format(title="Documento autentico", comune=comune, body=body)
-    return web.Response(text=page, content_type="text/html")
+    return comune_page(comune, "Documento autentico", body)

@@ -35,6 +35,9 @@ class CounterService:
     slot_minutes: int
     desks: int
     opening_hours: tuple[OpeningHours, ...]
+    requirements: tuple[str, ...] = ()  # what to bring
+    fee_cents: int | None = None
+    fee_note: str | None = None  # the fee's rule in words (a duplicate costs more…)
 
     def to_json(self) -> JSONObject:
         return {
@@ -45,6 +48,9 @@ class CounterService:
             "slot_minutes": self.slot_minutes,
             "desks": self.desks,
             "opening_hours": [hours.to_json() for hours in self.opening_hours],
+            "requirements": list(self.requirements),
+            "fee_cents": self.fee_cents,
+            "fee_note": self.fee_note,
         }
 
 
@@ -146,11 +152,14 @@ class LinkedCitizen:
     citizen_id: int
     given_name: str
     fiscal_code_masked: str
+    # Whether the chat reminds the citizen of payments falling due.
+    tax_reminders: bool = True
 
     def to_json(self) -> JSONObject:
         return {
             "given_name": self.given_name,
             "fiscal_code_masked": self.fiscal_code_masked,
+            "tax_reminders": self.tax_reminders,
         }
 
 

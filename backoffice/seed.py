@@ -95,6 +95,20 @@ _TECHNICAL_OFFICE_HOURS = sorted(
     key=lambda hours: (hours["weekday"], hours["opens"]),
 )
 
+# The CIE: what to bring and what it costs (a duplicate after a loss or theft costs more).
+CIE_REQUIREMENTS = [
+    "una fototessera recente",
+    "la carta d'identità scaduta o, se l'hai persa o te l'hanno rubata, la denuncia di "
+    "smarrimento o furto",
+    "la tessera sanitaria",
+]
+CIE_FEE_CENTS = 2220
+CIE_DUPLICATE_FEE_CENTS = 2770
+CIE_FEE_NOTE = (
+    "22,20 € per la prima carta o il rinnovo; 27,70 € per un duplicato dopo smarrimento "
+    "o furto. Si paga allo sportello."
+)
+
 COUNTER_SERVICES: tuple[dict[str, Any], ...] = (
     {
         "code": "anagrafe",
@@ -105,6 +119,23 @@ COUNTER_SERVICES: tuple[dict[str, Any], ...] = (
         "slot_minutes": 20,
         "desks": 3,
         "opening_hours": _OFFICE_HOURS,
+        "requirements": [
+            "un documento d'identità valido",
+            "la tessera sanitaria (codice fiscale)",
+        ],
+    },
+    {
+        "code": "cie",
+        "name": "Carta d'identità elettronica",
+        "description": "Richiesta della carta d'identità elettronica (CIE): prima carta, rinnovo, "
+        "duplicato dopo smarrimento o furto. Deve venire la persona a cui è intestata.",
+        "location": "Piazza Risorgimento 1, piano terra (Anagrafe, sportello CIE) – Cerveteri",
+        "slot_minutes": 20,
+        "desks": 2,
+        "opening_hours": _OFFICE_HOURS,
+        "requirements": CIE_REQUIREMENTS,
+        "fee_cents": CIE_FEE_CENTS,
+        "fee_note": CIE_FEE_NOTE,
     },
     {
         "code": "tributi",
@@ -115,6 +146,10 @@ COUNTER_SERVICES: tuple[dict[str, Any], ...] = (
         "slot_minutes": 15,
         "desks": 2,
         "opening_hours": _OFFICE_HOURS,
+        "requirements": [
+            "un documento d'identità",
+            "l'avviso di pagamento o la lettera del Comune, se ce l'hai",
+        ],
     },
     {
         "code": "ufficio_tecnico",
@@ -125,15 +160,25 @@ COUNTER_SERVICES: tuple[dict[str, Any], ...] = (
         "slot_minutes": 30,
         "desks": 1,
         "opening_hours": _TECHNICAL_OFFICE_HOURS,
+        "requirements": [
+            "un documento d'identità",
+            "il numero di protocollo della pratica, se c'è già",
+            "gli elaborati o i documenti di cui vuoi parlare",
+        ],
     },
     {
         "code": "protocollo",
         "name": "Ufficio Protocollo",
-        "description": "Consegna a mano di istanze, documenti e integrazioni da protocollare.",
+        "description": "Consegna a mano di richieste e documenti da registrare.",
         "location": "Piazza Risorgimento 1, piano terra – Cerveteri",
         "slot_minutes": 10,
         "desks": 1,
         "opening_hours": _OFFICE_HOURS,
+        "requirements": [
+            "un documento d'identità",
+            "i documenti da protocollare, firmati",
+            "una copia in più, se vuoi la ricevuta timbrata",
+        ],
     },
 )
 
@@ -543,6 +588,11 @@ def _add_demo_world(session: AsyncSession, now: datetime) -> None:
     today = now.date()
     yy = f"{year % 100:02d}"
     tari, imu = "TARI – tassa sui rifiuti", "IMU – seconda casa"
+    # Other dues the comune collects through pagoPA: an overdue canone unico and a school
+    # canteen fee falling due in a few days (a payment reminder to show).
+    cup = "Canone unico patrimoniale – passo carrabile, Via Aurelia 21"
+    canteen = "Mensa scolastica – retta del trimestre"
+    canteen_due = today + timedelta(days=4)
     # fmt: off
     session.add_all(
         [
@@ -553,6 +603,8 @@ def _add_demo_world(session: AsyncSession, now: datetime) -> None:
             _tax(giulia, "IMU", f"{imu}, saldo", 2, 41200, date(year, 12, 16), False, f"{yy}00000000005", today),
             _tax(anna, "TARI", f"{tari}, 1ª rata", 1, 9875, date(year, 4, 16), False, f"{yy}00000000006", today),
             _tax(anna, "TARI", f"{tari}, 2ª rata", 2, 9875, date(year, 12, 16), False, f"{yy}00000000007", today),
+            _tax(mario, "CANONE_UNICO", cup, 1, 6000, date(year, 1, 31), False, f"{yy}00000000008", today),
+            _tax(giulia, "MENSA", canteen, 1, 18600, canteen_due, False, f"{yy}00000000009", today),
         ]
     )
     # fmt: on

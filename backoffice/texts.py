@@ -9,7 +9,7 @@ S = PracticeStatus
 STATUS_LABELS: dict[str, str] = {
     S.BOZZA: "bozza",
     S.PRESENTATA: "presentata",
-    S.IN_ISTRUTTORIA: "in istruttoria",
+    S.IN_ISTRUTTORIA: "in esame",
     S.INTEGRAZIONE_RICHIESTA: "in attesa di documenti",
     S.ACCOLTA: "accolta",
     S.RESPINTA: "respinta",

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 
-from pydantic import SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -45,6 +46,46 @@ class Settings(BaseSettings):
     # Minutes after which a citizen nobody has answered is told so, once.
     handoff_unclaimed_minutes: float = 10.0
     comune_name: str = "Cerveteri"
+
+    # pagoPA: the payee of the comune's notices. TO BE CONFIRMED: a placeholder with a valid
+    # check digit, not the Comune di Cerveteri's real codice fiscale (not found; set
+    # COMUNE_FISCAL_CODE from the comune's IPA record before going live).
+    comune_fiscal_code: str = Field(default="01234560587", pattern=r"^\d{11}$")
+    # The comune's segregation code (codice segregazione) for aux digit 3; the demo
+    # notices in seed.py use 01.
+    pagopa_segregation_code: str = Field(default="01", pattern=r"^\d{2}$")
+    # A citizen who wants reminders is told once, this many days before a due date.
+    payment_reminder_days: int = Field(default=5, ge=0)
+    # How often the back office queues those reminders; 0 turns it off (cron or tests call
+    # POST /v1/jobs/payment-reminders instead).
+    payment_reminder_interval_seconds: float = Field(default=3600.0, ge=0)
+    # Where citizens' browsers reach the back office's public pages (the checkout);
+    # unset, the back office URL.
+    public_base_url: str | None = None
+
+    # Counter appointments. The comune's own closing days besides the national holidays,
+    # "MM-DD" (every year) or "YYYY-MM-DD" (once) -> the reason citizens are told; a plain
+    # list of days is accepted too. 8 May: San Michele Arcangelo, Cerveteri's patron.
+    comune_closing_days: dict[str, str] = {
+        "05-08": "Festa di San Michele Arcangelo, patrono"
+    }
+    # How many days ahead a counter slot can be booked.
+    appointment_horizon_days: int = Field(default=60, ge=1, le=366)
+    # No slot starting sooner than this is offered: the citizen has to get there.
+    appointment_min_notice_minutes: int = Field(default=30, ge=0)
+    # How often the back office reminds citizens of tomorrow's appointments; 0 turns it off.
+    appointment_reminder_interval_seconds: float = Field(default=3600.0, ge=0)
+
+    @field_validator("comune_closing_days", mode="before")
+    @classmethod
+    def _closing_days(cls, value: object) -> object:
+        if isinstance(value, list | tuple):
+            value = {str(day): "Chiusura degli uffici comunali" for day in value}
+        if isinstance(value, dict):
+            for day in value:
+                if not re.fullmatch(r"(\d{4}-)?\d{2}-\d{2}", str(day)):
+                    raise ValueError(f"closing day {day!r} is not MM-DD or YYYY-MM-DD")
+        return value
 
 
 @lru_cache(maxsize=1)

@@ -84,6 +84,7 @@ async def test_counter_services_are_the_seeded_ones_with_opening_hours(
     )
     assert {s["code"] for s in services} == {
         "anagrafe",
+        "cie",
         "tributi",
         "ufficio_tecnico",
         "protocollo",

@@ -131,12 +131,14 @@ async def test_a_link_code_links_the_chat_and_me_shows_the_masked_fiscal_code(
     assert await response.json() == {
         "given_name": "Mario",
         "fiscal_code_masked": "RSS***50C12***D",
+        "tax_reminders": True,
     }
     me = await http.get("/v1/me", headers=chat(1))
     assert me.status == 200
     assert await me.json() == {
         "given_name": "Mario",
         "fiscal_code_masked": "RSS***50C12***D",
+        "tax_reminders": True,
     }
     assert MARIO not in await me.text()
 

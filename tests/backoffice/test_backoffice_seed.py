@@ -58,7 +58,7 @@ async def test_seeding_twice_writes_the_demo_world_only_once(
     assert seeded_again is False
     assert await _counts(seeded_engine) == first
     assert first["citizens"] == 3
-    assert first["counter_services"] == 4
+    assert first["counter_services"] == 5
     assert first["practice_types"] == 6
 
 
@@ -97,12 +97,12 @@ async def test_seeded_pratiche_have_protocols_and_a_history_ending_in_their_stat
             assert re.fullmatch(r"\d{4}/\d{6}", practice.protocol)
 
 
-async def test_seeded_taxes_are_tari_and_imu_in_cents_with_valid_notices(
+async def test_seeded_taxes_and_other_dues_are_in_cents_with_valid_notices(
     seeded_engine: AsyncEngine,
 ) -> None:
     async with create_sessionmaker(seeded_engine)() as session:
         taxes = list(await session.scalars(select(models.TaxPosition)))
-    assert {tax.tax_type for tax in taxes} == {"TARI", "IMU"}
+    assert {tax.tax_type for tax in taxes} == {"TARI", "IMU", "CANONE_UNICO", "MENSA"}
     for tax in taxes:
         assert isinstance(tax.amount_cents, int) and tax.amount_cents > 0
         assert tax.notice_number is not None and is_valid_notice_number(

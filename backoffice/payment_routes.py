@@ -1,0 +1,290 @@
+"""HTTP side of tributi and pagoPA: the citizen's positions and notices, checkout, reminders."""
+
+from __future__ import annotations
+
+import contextlib
+import html
+import logging
+from collections.abc import AsyncIterator, Callable
+from dataclasses import replace
+from datetime import date
+from functools import partial
+
+from aiohttp import web
+
+from backoffice.appkeys import SESSIONMAKER, SETTINGS
+from backoffice.certificates import ROME
+from backoffice.errors import InvalidRequest, NotFound
+from backoffice.jobs import run_periodically
+from backoffice.pages import file_response, pagopa_page
+from backoffice.payments import (
+    Checkout,
+    Payee,
+    PaymentRepository,
+    format_euro,
+    format_notice_number,
+    send_payment_reminders,
+    sign_receipt_token,
+    verify_receipt_token,
+)
+from backoffice.repositories import IdentityRepository
+from backoffice.routes import base_url, channel_user, file_secret, json_object, now, public_base_url
+
+log = logging.getLogger(__name__)
+
+payment_routes = web.RouteTableDef()
+
+# The first run waits a little, so a restarting process settles first (and tests that
+# start a server for a few seconds never see a reminder they did not ask for).
+REMINDER_FIRST_RUN_DELAY_SECONDS = 60.0
+
+
+def payee(request: web.Request) -> Payee:
+    settings = request.app[SETTINGS]
+    return Payee(
+        name=f"Comune di {settings.comune_name}",
+        fiscal_code=settings.comune_fiscal_code,
+        segregation_code=settings.pagopa_segregation_code,
+    )
+
+
+def today() -> date:
+    """The comune's today: due dates are days in Italy."""
+    return now().astimezone(ROME).date()
+
+
+def checkout_url(request: web.Request, token: str) -> str:
+    return f"{public_base_url(request)}/checkout/{token}"
+
+
+def receipt_url(request: web.Request, public: bool = False) -> Callable[[int], str]:
+    """Mint receipt download links: for the bot to fetch, or for a browser (`public`)."""
+    base = public_base_url(request) if public else base_url(request)
+    secret, at = file_secret(request), now()
+    return lambda receipt_id: f"{base}/receipts/{sign_receipt_token(secret, receipt_id, at)}"
+
+
+def _iso_date(raw: object) -> date:
+    if isinstance(raw, str):
+        with contextlib.suppress(ValueError):
+            return date.fromisoformat(raw)
+    raise InvalidRequest("today must be a date, YYYY-MM-DD")
+
+
+def _position_id(request: web.Request) -> int:
+    raw = request.match_info["position_id"]
+    if not raw.isdigit() or len(raw) > 9:  # beyond any INTEGER id
+        raise NotFound("no such tax position")
+    return int(raw)
+
+
+# --- the citizen's positions and notices ----------------------------------------------
+
+
+@payment_routes.get("/v1/taxes")
+async def list_taxes(request: web.Request) -> web.Response:
+    """The linked citizen's tax positions and other dues, with their status as of today."""
+    user = channel_user(request)
+    async with request.app[SESSIONMAKER]() as session:
+        citizen = await IdentityRepository(session).require_linked(user)
+        positions = await PaymentRepository(session).positions(
+            citizen.citizen_id, today()
+        )
+    return web.json_response({"taxes": [item.to_json() for item in positions]})
+
+
+@payment_routes.post("/v1/taxes/{position_id}/notice")
+async def issue_notice(request: web.Request) -> web.Response:
+    """Issue the pagoPA notice of one's own position, or return the one already issued."""
+    user = channel_user(request)
+    position_id = _position_id(request)
+    async with request.app[SESSIONMAKER]() as session:
+        citizen = await IdentityRepository(session).require_linked(user)
+        notice = await PaymentRepository(session).issue(
+            citizen.citizen_id, position_id, payee(request), today(), now()
+        )
+    return web.json_response(
+        notice.to_json(checkout_url(request, notice.checkout_token))
+    )
+
+
+@payment_routes.get("/v1/notices/{notice_number}")
+async def get_notice(request: web.Request) -> web.Response:
+    """One's own notice by its codice avviso (as printed on a paper notice too)."""
+    user = channel_user(request)
+    async with request.app[SESSIONMAKER]() as session:
+        citizen = await IdentityRepository(session).require_linked(user)
+        notice = await PaymentRepository(session).notice_by_number(
+            citizen.citizen_id,
+            request.match_info["notice_number"],
+            payee(request),
+            today(),
+            now(),
+        )
+    return web.json_response(
+        notice.to_json(checkout_url(request, notice.checkout_token))
+    )
+
+
+@payment_routes.put("/v1/me/preferences")
+async def set_preferences(request: web.Request) -> web.Response:
+    """Choose whether the chat reminds the citizen of payments falling due."""
+    user = channel_user(request)
+    body = await json_object(request)
+    enabled = body.get("tax_reminders")
+    if not isinstance(enabled, bool):
+        raise InvalidRequest("tax_reminders (true or false) is required")
+    async with request.app[SESSIONMAKER].begin() as session:
+        citizen = await IdentityRepository(session).require_linked(user)
+        await PaymentRepository(session).set_tax_reminders(citizen.citizen_id, enabled)
+    return web.json_response(replace(citizen, tax_reminders=enabled).to_json())
+
+
+# --- reminders ------------------------------------------------------------------------
+
+
+@payment_routes.post("/v1/jobs/payment-reminders")
+async def run_payment_reminders(request: web.Request) -> web.Response:
+    """Queue the due reminders now (cron, tests); `today` may be given as YYYY-MM-DD."""
+    day = today()
+    if request.can_read_body:
+        raw = (await json_object(request)).get("today")
+        if raw is not None:
+            day = _iso_date(raw)
+    settings = request.app[SETTINGS]
+    async with request.app[SESSIONMAKER].begin() as session:
+        queued = await send_payment_reminders(
+            session, day, settings.payment_reminder_days, now()
+        )
+    return web.json_response({"queued": queued})
+
+
+async def _queue_reminders(app: web.Application) -> None:
+    async with app[SESSIONMAKER].begin() as session:
+        at = now()
+        queued = await send_payment_reminders(
+            session,
+            at.astimezone(ROME).date(),
+            app[SETTINGS].payment_reminder_days,
+            at,
+        )
+    if queued:
+        log.info("queued %d payment reminders", queued)
+
+
+async def payment_reminder_job(app: web.Application) -> AsyncIterator[None]:
+    """Queue the reminders every PAYMENT_REMINDER_INTERVAL_SECONDS (hourly) while the app runs."""
+    async with run_periodically(
+        "payment reminders",
+        partial(_queue_reminders, app),
+        app[SETTINGS].payment_reminder_interval_seconds,
+        first_delay=REMINDER_FIRST_RUN_DELAY_SECONDS,
+    ):
+        yield
+
+
+# --- public: the simulated pagoPA checkout and receipts -------------------------------
+
+def _details(checkout: Checkout) -> str:
+    notice = checkout.notice
+    overdue = " (scaduto)" if notice.status == "scaduto" else ""
+    return (
+        "<dl>"
+        f"<dt>Ente creditore</dt><dd>{html.escape(notice.payee_name)}"
+        f" (C.F. {html.escape(notice.payee_fiscal_code)})</dd>"
+        f"<dt>Oggetto</dt><dd>{html.escape(notice.description)}</dd>"
+        f"<dt>Codice avviso</dt><dd>{format_notice_number(notice.notice_number)}</dd>"
+        f"<dt>Importo</dt><dd><strong>{html.escape(format_euro(notice.amount_cents))}</strong></dd>"
+        f"<dt>Scadenza</dt><dd>{notice.due_date:%d/%m/%Y}{overdue}</dd>"
+        "</dl>"
+    )
+
+
+def _paid_body(request: web.Request, checkout: Checkout, intro: str) -> str:
+    body = f"<p>{intro}</p>" + _details(checkout)
+    receipt = checkout.receipt
+    if receipt is not None:
+        paid = receipt.paid_at.astimezone(ROME)
+        url = html.escape(receipt_url(request, public=True)(receipt.receipt_id))
+        body += (
+            f"<p>Pagato il {paid:%d/%m/%Y} alle {paid:%H:%M}, "
+            f"identificativo della riscossione {html.escape(receipt.receipt_number)}.</p>"
+            f'<p><a href="{url}">Scarica la ricevuta (PDF)</a></p>'
+        )
+    return body
+
+
+def _not_found() -> web.Response:
+    return pagopa_page(
+        "Avviso non trovato",
+        "<p>Questo link di pagamento non è valido. Controlla di averlo copiato per intero "
+        "o chiedi un nuovo avviso nella chat del Comune.</p>",
+        404,
+    )
+
+
+@payment_routes.get("/checkout/{token}")
+async def checkout_page(request: web.Request) -> web.Response:
+    """The checkout page of a notice: what is paid to whom, and a 'Paga ora' button."""
+    async with request.app[SESSIONMAKER]() as session:
+        try:
+            checkout = await PaymentRepository(session).checkout(
+                request.match_info["token"], payee(request), today()
+            )
+        except NotFound:
+            return _not_found()
+    if checkout.paid:
+        return pagopa_page(
+            "Avviso già pagato",
+            _paid_body(request, checkout, "Questo avviso risulta già pagato."),
+        )
+    body = (
+        "<p>Controlla i dati e conferma il pagamento.</p>"
+        + _details(checkout)
+        + '<form method="post"><button type="submit" style="font-size: 1.2em; '
+        'padding: 0.5em 2em">Paga ora</button></form>'
+    )
+    return pagopa_page("Paga l'avviso pagoPA", body)
+
+
+@payment_routes.post("/checkout/{token}")
+async def pay_checkout(request: web.Request) -> web.Response:
+    """Pay the notice (simulated: it always succeeds); a second payment is refused."""
+    async with request.app[SESSIONMAKER]() as session:
+        try:
+            checkout, paid_now = await PaymentRepository(session).pay(
+                request.match_info["token"], payee(request), now(), receipt_url(request)
+            )
+        except NotFound:
+            return _not_found()
+    if not paid_now:
+        return pagopa_page(
+            "Avviso già pagato",
+            _paid_body(
+                request,
+                checkout,
+                "Questo avviso risulta già pagato: non ti abbiamo addebitato nulla.",
+            ),
+            409,
+        )
+    return pagopa_page(
+        "Pagamento riuscito",
+        _paid_body(
+            request,
+            checkout,
+            "Grazie! Il pagamento è andato a buon fine: riceverai la ricevuta anche in chat.",
+        ),
+    )
+
+
+@payment_routes.get("/receipts/{token}")
+async def download_receipt(request: web.Request) -> web.Response:
+    """Serve a receipt to whoever holds its unexpired link (no API key)."""
+    receipt_id = verify_receipt_token(
+        file_secret(request), request.match_info["token"], now()
+    )
+    async with request.app[SESSIONMAKER]() as session:
+        stored = await PaymentRepository(session).receipt_file(
+            receipt_id, payee(request)
+        )
+    return file_response(stored)
