@@ -3,10 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import functools
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 import aiohttp
+from rasa_sdk import Tracker
+from rasa_sdk.events import EventType
+from rasa_sdk.executor import CollectingDispatcher
 
-from backend_client import BackOfficeClient
+from backend_client import BackOfficeClient, BackOfficeError, NotLinked
 from sportello.settings import get_settings
 
 _client: BackOfficeClient | None = None
@@ -31,3 +37,31 @@ async def backoffice() -> BackOfficeClient:
                 timeout=5.0,
             )
     return _client
+
+
+Run = Callable[[Any, CollectingDispatcher, Tracker, dict[str, Any]], Awaitable[list[EventType]]]
+
+
+def kind_when_unavailable(not_linked: str = "utter_need_link") -> Callable[[Run], Run]:
+    """Turn "not linked" and "back office down" into the kind answer, in one place.
+
+    The citizen keeps whatever they had (the action returns no events) and gets the menu and
+    a person with the answer.
+    """
+
+    def decorate(run: Run) -> Run:
+        @functools.wraps(run)
+        async def guarded(
+            action: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+        ) -> list[EventType]:
+            try:
+                return await run(action, dispatcher, tracker, domain)
+            except NotLinked:
+                dispatcher.utter_message(response=not_linked)
+            except BackOfficeError:
+                dispatcher.utter_message(response="utter_backoffice_down")
+            return []
+
+        return guarded
+
+    return decorate

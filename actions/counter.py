@@ -3,15 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any, Protocol
+from typing import Protocol
 
 from babel.dates import get_day_names
-from rasa_sdk import Action, Tracker
-from rasa_sdk.events import EventType
-from rasa_sdk.executor import CollectingDispatcher
 
-from actions.backoffice import backoffice
-from backend_client import BackOfficeError, CounterService
+from backend_client import CounterService
 
 _DAY_NAMES = get_day_names("abbreviated", locale="it")
 
@@ -52,34 +48,3 @@ def describe_counter_services(services: Iterable[CounterService]) -> str:
     return "\n".join(
         f"• {service.name}: {format_opening_hours(service.opening_hours)}" for service in services
     )
-
-
-class ActionListCounterServices(Action):
-    """List the comune's offices with their opening hours."""
-
-    def name(self) -> str:
-        return "action_list_counter_services"
-
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
-    ) -> list[EventType]:
-        try:
-            client = await backoffice()
-            services = await client.list_counter_services()
-        except BackOfficeError:
-            dispatcher.utter_message(response="utter_counter_services_unavailable")
-            return []
-        text = (
-            "Questi sono gli uffici del Comune e i loro orari:\n"
-            f"{describe_counter_services(services)}\n"
-            "Presto potrai prenotare da qui. Per ora chiama il centralino: 06 896301."
-        )
-        dispatcher.utter_message(
-            text=text,
-            buttons=[
-                {"title": "📍 Dove siamo", "payload": '/faq{"faq_topic": "office_location"}'},
-                {"title": "🏠 Menu", "payload": "/main_menu"},
-                {"title": "🙋 Parla con una persona", "payload": "/human_handoff"},
-            ],
-        )
-        return []

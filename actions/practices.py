@@ -23,10 +23,13 @@ from backend_client import (
     PracticeDetail,
     PracticeField,
     PracticeNotFound,
+    PracticeSummary,
     PracticeType,
 )
 
 ANONYMOUS_TYPES = frozenset({"segnalazione"})
+# Typed or tapped, these always leave a question open (rules in nlu/data/rules/practices.yml).
+WAYS_OUT = frozenset({"cancel", "main_menu", "human_handoff"})
 ME = "__me__"
 CANCEL = {"title": "✖️ Annulla", "payload": "/cancel"}
 _CATALOGUE_TTL_SECONDS = 60.0
@@ -67,6 +70,13 @@ def entity(tracker: Tracker, name: str) -> Any:
     return None
 
 
+def just_spoke(tracker: Tracker) -> bool:
+    """Whether the running form follows the citizen's message (its validation sees the form as
+    the latest action, so the one before it tells)."""
+    actions = [event.get("name") for event in tracker.events if event.get("event") == "action"]
+    return len(actions) >= 2 and actions[-2] == "action_listen"
+
+
 def telegram_facts(tracker: Tracker) -> dict[str, Any]:
     metadata = tracker.latest_message.get("metadata") or {}
     facts = metadata.get("telegram") if isinstance(metadata, dict) else None
@@ -85,6 +95,27 @@ def next_field(draft: dict[str, Any] | None, practice_type: PracticeType | None)
         if field.name not in draft["answers"] and field.name not in draft["skipped"]:
             return field
     return None
+
+
+def last_answered(draft: dict[str, Any] | None, practice_type: PracticeType | None) -> PracticeField | None:
+    """The field answered (or skipped) last: fields are asked in the catalogue's order."""
+    if not draft or practice_type is None:
+        return None
+    done = [f for f in practice_type.fields if f.name in draft["answers"] or f.name in draft["skipped"]]
+    return done[-1] if done else None
+
+
+def forget(draft: dict[str, Any], name: str) -> dict[str, Any]:
+    """The draft without one field's answer: the form asks it again."""
+    return {
+        **draft,
+        "answers": {k: v for k, v in draft["answers"].items() if k != name},
+        "shown": {k: v for k, v in draft["shown"].items() if k != name},
+        "skipped": [k for k in draft["skipped"] if k != name],
+    }
+
+
+BACK = {"title": "⬅️ Indietro", "payload": '/inform{"practice_back": true}'}
 
 
 def question_of(field: PracticeField) -> str:
@@ -117,6 +148,24 @@ class ValidatePracticeForm(FormValidationAction):
             return ["practice_type", "practice_answer", "practice_confirm"]
         return ["practice_type", "practice_confirm"]
 
+    async def extract_practice_answer(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        """Take what the citizen just said as the answer, unless it leaves the question."""
+        if tracker.get_slot("requested_slot") != "practice_answer" or not just_spoke(tracker):
+            return {}
+        message = tracker.latest_message
+        intent = (message.get("intent") or {}).get("name")
+        text = str(message.get("text") or "")
+        if intent in WAYS_OUT or entity(tracker, "practice_type"):
+            # Leaving, or naming another pratica (the practice_type mapping takes that).
+            return {}
+        if text.startswith("/") and intent != "inform":
+            # A button of another flow (💶 Tributi sends /tax_check): not an answer. Typed
+            # words are, whatever the NLU reads in them: "trasloco" is practice_submit to it.
+            return {}
+        return {"practice_answer": text}
+
     async def validate_practice_type(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
@@ -148,6 +197,12 @@ class ValidatePracticeForm(FormValidationAction):
         except BackOfficeError:
             dispatcher.utter_message(response="utter_backoffice_down")
             return {"practice_answer": None, "requested_slot": None}
+        if entity(tracker, "practice_back"):
+            previous = last_answered(draft, practice_type)
+            if previous is None:
+                # Back from the first question: choose the pratica type again.
+                return {"practice_answer": None, "practice_type": None, "practice_draft": None}
+            return {"practice_answer": None, "practice_draft": forget(draft, previous.name)}
         field = next_field(draft, practice_type)
         if field is None:
             return {"practice_answer": None}
@@ -174,7 +229,7 @@ class ValidatePracticeForm(FormValidationAction):
             if isinstance(upload, dict) and upload.get("upload_id"):
                 return upload["upload_id"], f"📎 {upload.get('filename') or 'file'}"
             dispatcher.utter_message(
-                text="Mandami il documento come allegato con la graffetta 📎: PDF, JPG o PNG, al massimo 20 MB."
+                text="Mandami il documento con la graffetta 📎: PDF, JPG o PNG, al massimo 20 MB."
             )
             return None
         if field.kind == "location":
@@ -232,10 +287,7 @@ class ValidatePracticeForm(FormValidationAction):
         draft = dict(tracker.get_slot("practice_draft") or {})
         if isinstance(value, str) and value in draft.get("answers", {}) | {k: 1 for k in draft.get("skipped", [])}:
             # Correct one field: forget its answer, the form asks it again, then the summary.
-            draft["answers"] = {k: v for k, v in draft["answers"].items() if k != value}
-            draft["shown"] = {k: v for k, v in draft["shown"].items() if k != value}
-            draft["skipped"] = [k for k in draft["skipped"] if k != value]
-            return {"practice_confirm": None, "practice_answer": None, "practice_draft": draft}
+            return {"practice_confirm": None, "practice_answer": None, "practice_draft": forget(draft, value)}
         dispatcher.utter_message(text="Va bene, non invio nulla. Puoi correggere un dato o annullare.")
         return {"practice_confirm": None}
 
@@ -291,7 +343,7 @@ class ActionAskPracticeAnswer(Action):
             ]
         if not field.required:
             buttons.append({"title": "⏭️ Salta", "payload": '/inform{"practice_skip": true}'})
-        dispatcher.utter_message(text=question_of(field), buttons=[*buttons, CANCEL, MENU, PERSON])
+        dispatcher.utter_message(text=question_of(field), buttons=[*buttons, BACK, CANCEL, MENU, PERSON])
         return []
 
 
@@ -319,9 +371,15 @@ class ActionAskPracticeConfirm(Action):
             lines.append(f"• {field.label}: {shown}")
             edits.append({"title": f"✏️ {field.label[:40]}", "payload": f'/inform{{"practice_edit": "{field.name}"}}'})
         lines.append("Confermi l'invio?")
+        previous = last_answered(draft, practice_type)
+        back = (
+            [{"title": "⬅️ Indietro", "payload": f'/inform{{"practice_edit": "{previous.name}"}}'}]
+            if previous is not None
+            else []
+        )
         dispatcher.utter_message(
             text="\n".join(lines),
-            buttons=[{"title": "✅ Confermo e invio", "payload": "/affirm"}, *edits, CANCEL, PERSON],
+            buttons=[{"title": "✅ Confermo e invio", "payload": "/affirm"}, *edits, *back, CANCEL, MENU, PERSON],
         )
         return []
 
@@ -468,6 +526,46 @@ class ValidateStatusForm(FormValidationAction):
                 text="Questo codice fiscale non sembra giusto: sono 16 lettere e numeri. Controllalo e riscrivilo."
             )
         return {"fiscal_code": code}
+
+
+_PRACTICE_BUTTONS = 6
+_KIND_CHARS = 34
+
+
+def practice_button(practice: PracticeSummary) -> dict[str, str]:
+    """A pratica as one tap to its details: its number and the kind a citizen recognises."""
+    kind = practice.practice_type_name.split(" – ")[0]
+    if len(kind) > _KIND_CHARS:
+        kind = kind[:_KIND_CHARS].rsplit(" ", 1)[0] + "…"
+    return {
+        "title": f"🔎 {practice.protocol_number} – {kind}",
+        "payload": f'/practice_status{{"protocol_number": "{practice.protocol_number}"}}',
+    }
+
+
+class ActionAskProtocolNumber(Action):
+    """Ask which pratica to follow: a linked citizen taps one of their own, anyone may type it."""
+
+    def name(self) -> str:
+        return "action_ask_protocol_number"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        try:
+            practices = await (await backoffice()).list_practices(channel_user(tracker))
+        except BackOfficeError:
+            # Not linked, or the back office is down: the typed question still works.
+            practices = []
+        if not practices:
+            dispatcher.utter_message(response="utter_ask_protocol_number")
+            return []
+        dispatcher.utter_message(
+            text="Quale pratica vuoi seguire? Toccala qui sotto, oppure scrivimi il numero di protocollo "
+            "(per esempio 2026/000123).",
+            buttons=[*(practice_button(p) for p in practices[:_PRACTICE_BUTTONS]), MENU, PERSON],
+        )
+        return []
 
 
 class ActionPracticeStatus(Action):

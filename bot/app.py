@@ -10,6 +10,7 @@ from pathlib import Path
 import aiohttp
 from telegram import BotCommand, Update
 from telegram.ext import (
+    AIORateLimiter,
     Application,
     CallbackQueryHandler,
     CommandHandler,
@@ -29,6 +30,7 @@ from bot.notifications import Cursor, NotificationRelay
 from bot.ordering import PerChatUpdateProcessor
 from bot.rasa import RasaClient
 from bot.render import ButtonChoice, Renderer
+from bot.simple_mode import SETTINGS_COMMAND, DisplayChoice
 from sportello.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -44,10 +46,11 @@ def build_application(settings: Settings) -> Application:  # type: ignore[type-a
         raise ValueError("TELEGRAM_BOT_TOKEN is not set")
     state_dir = Path(settings.bot_state_dir)
     state_dir.mkdir(parents=True, exist_ok=True)
-    # Only the buttons' meaning is persisted: a button sent before a restart still works.
+    # Persisted: the buttons' meaning (a button sent before a restart still works) and each
+    # citizen's display preference (simple or compact mode), nothing else.
     persistence = PicklePersistence(
         filepath=state_dir / "bot-state.pickle",
-        store_data=PersistenceInput(bot_data=False, chat_data=False, user_data=False, callback_data=True),
+        store_data=PersistenceInput(bot_data=False, chat_data=False, user_data=True, callback_data=True),
         update_interval=5,
     )
     api = settings.telegram_api_url.rstrip("/")
@@ -107,6 +110,9 @@ def build_application(settings: Settings) -> Application:  # type: ignore[type-a
         .arbitrary_callback_data(True)
         .persistence(persistence)
         .concurrent_updates(PerChatUpdateProcessor())
+        # About 30 messages a second overall and 20 a minute per group, as Telegram asks;
+        # a 429's retry_after is waited out and the message sent again.
+        .rate_limiter(AIORateLimiter(max_retries=3))
         .post_init(open_resources)
         .post_shutdown(close_resources)
         .build()
@@ -127,7 +133,9 @@ def build_application(settings: Settings) -> Application:  # type: ignore[type-a
     application.add_handler(
         CommandHandler(list(handlers.COMMAND_PAYLOADS), handlers.run_command, filters=private)
     )
+    application.add_handler(CommandHandler(SETTINGS_COMMAND, handlers.show_settings, filters=private))
     application.add_handler(CallbackQueryHandler(handlers.press_button, pattern=ButtonChoice))
+    application.add_handler(CallbackQueryHandler(handlers.press_display_choice, pattern=DisplayChoice))
     application.add_handler(
         CallbackQueryHandler(handlers.reject_stale_button, pattern=InvalidCallbackData)
     )
@@ -135,14 +143,13 @@ def build_application(settings: Settings) -> Application:  # type: ignore[type-a
     application.add_handler(MessageHandler(private & filters.TEXT, handlers.forward_text))
     application.add_handler(
         MessageHandler(
-            private & (filters.PHOTO | filters.Document.ALL | filters.LOCATION),
+            # A GIF also carries a document: it is answered, not uploaded.
+            private & (filters.PHOTO | filters.Document.ALL | filters.LOCATION) & ~filters.ANIMATION,
             handlers.forward_attachment,
         )
     )
-    application.add_handler(
-        MessageHandler(private & (filters.VOICE | filters.AUDIO | filters.VIDEO_NOTE), handlers.answer_voice)
-    )
-    application.add_handler(MessageHandler(private, handlers.answer_unsupported))
+    # Voice, stickers, GIFs, videos, contacts, dice, polls: a kind word and the menu, never silence.
+    application.add_handler(MessageHandler(private & ~filters.StatusUpdate.ALL, handlers.answer_unreadable))
     application.add_error_handler(handlers.report_error)
     return application
 

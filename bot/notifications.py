@@ -10,13 +10,18 @@ import asyncio
 import json
 import logging
 import os
+from dataclasses import dataclass
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
+import aiohttp
 from telegram.error import Forbidden, RetryAfter, TelegramError
 
 from backend_client import BackOfficeClient, BackOfficeError, FeedEvent
 from bot.render import Renderer
+from sportello.formatting import clock, euro, long_date
 
 logger = logging.getLogger(__name__)
 
@@ -48,25 +53,79 @@ class Cursor:
         os.replace(temporary, self._path)
 
 
-def notification(event: FeedEvent) -> tuple[str, list[dict[str, Any]]] | None:
+@dataclass(frozen=True)
+class Notice:
+    """What one event says to the citizen, and the document that goes with it, if any."""
+
+    text: str
+    buttons: list[dict[str, Any]]
+    document_url: str | None = None
+    filename: str = "ricevuta.pdf"
+
+
+MENU = {"title": "🏠 Menu", "payload": "/main_menu"}
+MY_TAXES = {"title": "💶 I miei tributi", "payload": "/tax_check"}
+MY_BOOKINGS = {"title": "📅 I miei appuntamenti", "payload": "/appointment_list"}
+ROME = ZoneInfo("Europe/Rome")
+
+
+def _date(value: Any) -> str:
+    try:
+        return long_date(date.fromisoformat(str(value)[:10]))
+    except ValueError:
+        return str(value)
+
+
+def notification(event: FeedEvent) -> Notice | None:
     """The message for an event, in plain Italian with the next step; None if nothing to say."""
     payload = event.payload
-    if event.type != "practice_status_changed":
-        return None
-    number = payload.get("protocol_number", "")
-    lines = [
-        f"📬 Novità sulla tua pratica {number} ({payload.get('practice_type_name', '')}): "
-        f"ora è «{payload.get('status_label', payload.get('to_status', ''))}».",
-    ]
-    if payload.get("note"):
-        lines.append(f"Nota dell'ufficio: {payload['note']}")
-    if payload.get("next_step"):
-        lines.append(str(payload["next_step"]))
-    buttons = [
-        {"title": "🔎 Vedi la pratica", "payload": f'/practice_status{{"protocol_number": "{number}"}}'},
-        {"title": "🏠 Menu", "payload": "/main_menu"},
-    ]
-    return "\n".join(lines), buttons
+    if event.type == "practice_status_changed":
+        number = payload.get("protocol_number", "")
+        lines = [
+            f"📬 Novità sulla tua pratica {number} ({payload.get('practice_type_name', '')}): "
+            f"ora è «{payload.get('status_label', payload.get('to_status', ''))}».",
+        ]
+        if payload.get("note"):
+            lines.append(f"Nota dell'ufficio: {payload['note']}")
+        if payload.get("next_step"):
+            lines.append(str(payload["next_step"]))
+        buttons = [
+            {"title": "🔎 Vedi la pratica", "payload": f'/practice_status{{"protocol_number": "{number}"}}'},
+            MENU,
+        ]
+        return Notice("\n".join(lines), buttons)
+    if event.type == "payment_received":
+        text = (
+            f"✅ Pagamento ricevuto: {payload.get('description', '')}, {euro(int(payload.get('amount_cents', 0)))}, "
+            f"{_date(payload.get('paid_at', ''))}.\n"
+            f"Ricevuta n. {payload.get('receipt_number', '')}. Grazie!"
+        )
+        url = payload.get("receipt_url")
+        return Notice(text, [MY_TAXES, MENU], str(url) if url else None)
+    if event.type == "payment_reminder":
+        text = (
+            f"🔔 Promemoria: {payload.get('description', '')} di {euro(int(payload.get('amount_cents', 0)))} "
+            f"scade {_date(payload.get('due_date', ''))}."
+        )
+        position = payload.get("position_id")
+        pay = {"title": "💳 Paga ora", "payload": f'/tax_pay{{"tax_position": "{position}"}}'}
+        off = {"title": "🔕 Niente promemoria", "payload": '/reminder_settings{"reminder_choice": "off"}'}
+        return Notice(text, [pay, off, MENU] if position else [MY_TAXES, off, MENU])
+    if event.type == "appointment_reminder":
+        try:
+            starts = datetime.fromisoformat(str(payload.get("starts_at"))).astimezone(ROME)
+            when = f"domani, {long_date(starts.date())}, alle {clock(starts)}"
+        except ValueError:
+            when = "domani"
+        lines = [
+            f"🔔 Promemoria: {when} hai un appuntamento per {payload.get('service_name', '')}.",
+            f"Dove: {payload.get('location', '')}. Codice: {payload.get('code', '')}.",
+        ]
+        if payload.get("requirements"):
+            lines.append("Porta: " + "; ".join(str(r) for r in payload["requirements"]) + ".")
+        lines.append("Se non puoi venire, disdici: il posto andrà a un altro cittadino.")
+        return Notice("\n".join(lines), [MY_BOOKINGS, MENU])
+    return None
 
 
 class NotificationRelay:
@@ -105,10 +164,9 @@ class NotificationRelay:
                 handled += 1
 
     async def _deliver(self, event: FeedEvent) -> None:
-        message = notification(event)
-        if message is None:
+        notice = notification(event)
+        if notice is None:
             return
-        text, buttons = message
         for recipient in event.recipients:
             user_id = recipient.removeprefix(CHANNEL_PREFIX)
             if not recipient.startswith(CHANNEL_PREFIX) or not user_id.isdigit():
@@ -116,7 +174,7 @@ class NotificationRelay:
             chat_id = int(user_id)
             while True:
                 try:
-                    await self._renderer.send_text(chat_id, text, buttons)
+                    await self._send(chat_id, notice)
                     break
                 except RetryAfter as error:
                     delay = error.retry_after
@@ -128,3 +186,14 @@ class NotificationRelay:
                     # Keep the cursor where it is: the event is tried again next round.
                     logger.warning("Could not deliver event %s: %s", event.id, type(error).__name__)
                     raise DeliveryPostponed(type(error).__name__) from error
+
+    async def _send(self, chat_id: int, notice: Notice) -> None:
+        await self._renderer.send_text(chat_id, notice.text, notice.buttons)
+        if notice.document_url:
+            try:
+                await self._renderer.render(
+                    chat_id, [{"custom": {"document_url": notice.document_url, "filename": notice.filename}}]
+                )
+            except (aiohttp.ClientError, TimeoutError) as error:
+                # The receipt stays in the back office; the message has gone out.
+                logger.warning("Receipt not attached: %s", type(error).__name__)

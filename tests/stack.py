@@ -15,9 +15,12 @@ from typing import Any
 
 import httpx
 
+from tests.botapi import BotApiDriver, BotApiServerThread
+
 ROOT = Path(__file__).resolve().parent.parent
 RASA_BIN = ROOT / ".venv-rasa" / "bin" / "rasa"
 MODEL = ROOT / "models" / "current.tar.gz"
+STAFF_CHAT_ID = -1001234567890
 
 
 def free_port() -> int:
@@ -143,6 +146,9 @@ def base_env(tmp: Path) -> dict[str, str]:
             "RASA_TELEMETRY_ENABLED": "false",
             "TF_CPP_MIN_LOG_LEVEL": "2",
             "PYTHONUNBUFFERED": "1",
+            # Tests run the reminder jobs themselves, at the time they choose.
+            "APPOINTMENT_REMINDER_INTERVAL_SECONDS": "0",
+            "PAYMENT_REMINDER_INTERVAL_SECONDS": "0",
         }
     )
     return env
@@ -225,3 +231,34 @@ def mint_link_code(stack: Stack, fiscal_code: str) -> str:
         response = api.post("/v1/link-codes", json={"fiscal_code": fiscal_code})
         response.raise_for_status()
         return str(response.json()["code"])
+
+
+def add_staff_group(telegram: BotApiServerThread) -> None:
+    """The comune's staff group, a forum where each handoff opens a topic."""
+    with BotApiDriver(telegram.url) as driver:
+        driver.group(STAFF_CHAT_ID, "Staff URP Cerveteri", forum=True)
+
+
+def start_bot(stack: Stack, telegram: BotApiServerThread, state_dir: Path, **env: str) -> Service:
+    """Start `python -m bot` against the local Bot API server; ready once it polls."""
+    bot_env = dict(stack.env)
+    bot_env.update(
+        {
+            "TELEGRAM_API_URL": telegram.url,
+            "TELEGRAM_BOT_TOKEN": telegram.token,
+            "BOT_STATE_DIR": str(state_dir),
+            "STAFF_CHAT_ID": str(STAFF_CHAT_ID),
+            **env,
+        }
+    )
+
+    def polling() -> bool:
+        # Polling calls made after this start, so a restarted bot is really back.
+        with BotApiDriver(telegram.url) as driver:
+            return len(driver.calls("getUpdates")) > calls_before
+
+    with BotApiDriver(telegram.url) as driver:
+        calls_before = len(driver.calls("getUpdates"))
+    service = Service("bot", [sys.executable, "-m", "bot"], bot_env, state_dir, ready=polling)
+    service.start()
+    return service

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import re
 from pathlib import Path
 from typing import Any
 
@@ -48,15 +49,6 @@ def test_action_answer_faq_shows_the_topics_for_an_unknown_one(stack: Stack) -> 
     answers = turn(stack, new_sender(), '/faq{"faq_topic": "passwords"}')
     assert "domande più frequenti" in answers[0]["text"]
     assert len(answers[0]["buttons"]) == 10
-
-
-def test_action_list_counter_services_reads_the_back_office(stack: Stack) -> None:
-    answers = turn(stack, new_sender(), "/appointment_book")
-    text = answers[0]["text"]
-    assert text.startswith("Questi sono gli uffici del Comune")
-    for office in ("Anagrafe", "Ufficio Tributi", "Ufficio Tecnico", "Protocollo"):
-        assert office in text
-    EXERCISED.add("action_list_counter_services")
 
 
 def test_action_fallback_asks_again_then_offers_a_person(stack: Stack) -> None:
@@ -121,6 +113,20 @@ def test_a_certificate_request_by_buttons_is_issued_with_its_document(stack: Sta
     EXERCISED.add("action_submit_practice")
 
 
+def test_back_goes_one_question_back_and_from_the_first_to_the_types(stack: Stack) -> None:
+    sender = linked_sender(stack, MARIO)
+    turn(stack, sender, "/practice_submit")
+    first = turn(stack, sender, '/inform{"practice_choice": "certificato_residenza"}')
+    assert "👤 Sono io" in str(first[-1]["buttons"]) and "⬅️ Indietro" in str(first[-1]["buttons"])
+    use = turn(stack, sender, '/inform{"practice_choice": "__me__"}')
+    assert "in bollo" in str(use[-1]["buttons"])
+    again = turn(stack, sender, '/inform{"practice_back": true}')
+    assert "👤 Sono io" in str(again[-1]["buttons"]), "back asks the previous question again"
+    types = turn(stack, sender, '/inform{"practice_back": true}')
+    assert "Che pratica vuoi presentare?" in texts(types)
+    turn(stack, sender, "/cancel")
+
+
 def test_a_question_about_the_cila_does_not_choose_the_pratica(stack: Stack) -> None:
     sender = linked_sender(stack, GIULIA)
     turn(stack, sender, "che differenza c'è tra cila e scia?")
@@ -159,6 +165,45 @@ def test_tracking_without_a_link_needs_the_fiscal_code_of_the_owner(stack: Stack
     EXERCISED.add("action_practice_status")
 
 
+def test_the_protocol_question_offers_a_linked_citizen_their_own_pratiche(stack: Stack) -> None:
+    linked = linked_sender(stack, MARIO)
+    asked = turn(stack, linked, "/practice_status")
+    titles = [b["title"] for b in buttons_of(asked)]
+    assert "🔎 2026/000118 – Certificato di residenza" in titles
+    assert titles[-2:] == ["🏠 Menu", "🙋 Parla con una persona"]
+    assert not any("2026/000119" in t for t in titles), "only the citizen's own pratiche"
+    shown = turn(stack, linked, payload_of(asked, "🔎 2026/000118"))
+    assert "Pratica 2026/000118" in texts(shown) and "accolta" in texts(shown)
+    # A stranger is asked to type the number: nothing of anyone is listed.
+    unlinked = turn(stack, new_sender(), "/practice_status")
+    assert "Qual è il numero di protocollo" in texts(unlinked)
+    assert [b["title"] for b in buttons_of(unlinked)] == ["🏠 Menu", "🙋 Parla con una persona"]
+    EXERCISED.add("action_ask_protocol_number")
+
+
+def test_a_menu_button_while_a_question_is_open_leaves_the_form_for_its_flow(stack: Stack) -> None:
+    sender = linked_sender(stack, GIULIA)
+    turn(stack, sender, "/practice_submit")
+    turn(stack, sender, '/inform{"practice_choice": "cila"}')
+    taxes = turn(stack, sender, "/tax_check")
+    assert "412,00" in texts(taxes), "the tax summary, not an address of the CILA"
+    resumed = turn(stack, sender, "/practice_submit")
+    assert "indirizzo dell'immobile" in texts(resumed), "the draft is kept"
+
+
+def test_typed_words_that_read_like_a_menu_choice_still_answer_the_question(stack: Stack) -> None:
+    sender = new_sender()
+    turn(stack, sender, "/report_issue")
+    turn(stack, sender, '/inform{"practice_choice": "rifiuti"}')
+    place = {"telegram": {"kind": "location", "location": {"latitude": 41.9956, "longitude": 12.0986}}}
+    assert "Descrivi il problema" in texts(rasa_turn(stack, sender, "/inform", metadata=place))
+    # The NLU reads these words as report_issue: typed, they are still the description.
+    asked = turn(stack, sender, "rifiuti abbandonati vicino al cassonetto")
+    assert "foto" in texts(asked)
+    summary = turn(stack, sender, '/inform{"practice_skip": true}')
+    assert "Descrizione: rifiuti abbandonati vicino al cassonetto" in texts(summary)
+
+
 def test_the_list_of_pratiche_needs_a_linked_chat(stack: Stack) -> None:
     assert "devo sapere chi sei" in texts(turn(stack, new_sender(), "le mie pratiche"))
     listed = turn(stack, linked_sender(stack, MARIO), "/practice_list")
@@ -182,6 +227,81 @@ def test_action_handoff_asks_the_channel_for_a_person_with_the_topic(stack: Stac
     # The form was left: after the handoff the assistant is not still asking its question.
     assert "Cosa vuoi fare?" in texts(turn(stack, sender, "/main_menu"))
     EXERCISED.add("action_handoff")
+
+
+ANNA = "SPSNNA72S45C552P"
+
+
+def buttons_of(answers: list[dict[str, Any]]) -> list[dict[str, str]]:
+    found: list[dict[str, str]] = []
+    for answer in answers:
+        found += answer.get("buttons") or []
+        found += (answer.get("custom") or {}).get("buttons") or []
+    return found
+
+
+def payload_of(answers: list[dict[str, Any]], title_start: str) -> str:
+    for button in buttons_of(answers):
+        if button["title"].startswith(title_start):
+            return button["payload"]
+    raise AssertionError(f"no button starting {title_start!r} in {buttons_of(answers)}")
+
+
+def test_the_tax_summary_needs_a_link_then_lists_what_is_owed(stack: Stack) -> None:
+    unlinked = turn(stack, new_sender(), "/tax_check")
+    assert "devo sapere chi sei" in texts(unlinked)
+    summary = turn(stack, linked_sender(stack, GIULIA), '/tax_check{"tax_type": "IMU"}')
+    assert "IMU" in texts(summary) and "TARI" not in texts(summary)
+    assert "412,00" in texts(summary)
+    assert payload_of(summary, "💳 Paga").startswith('/tax_pay{"tax_position": "')
+    EXERCISED.add("action_tax_summary")
+
+
+def test_paying_sends_the_pagopa_qr_and_refuses_a_forged_position(stack: Stack) -> None:
+    sender = linked_sender(stack, GIULIA)
+    pay = payload_of(turn(stack, sender, "/tax_check"), "💳 Paga")
+    notice = [a["custom"] for a in turn(stack, sender, pay) if a.get("custom")]
+    assert notice and re.fullmatch(r"PAGOPA\|002\|\d{18}\|\d{11}\|\d+", notice[0]["qr"])
+    assert "Codice avviso: 3" in notice[0]["caption"]
+    again = [a["custom"] for a in turn(stack, sender, pay) if a.get("custom")]
+    assert again[0]["qr"] == notice[0]["qr"], "a notice issued twice is the same notice"
+    forged = turn(stack, sender, '/tax_pay{"tax_position": "999999"}')
+    assert "Non trovo questo avviso" in texts(forged)
+    EXERCISED.add("action_tax_pay")
+
+
+def test_reminders_can_be_turned_off_and_on(stack: Stack) -> None:
+    sender = linked_sender(stack, ANNA)
+    off = turn(stack, sender, '/reminder_settings{"reminder_choice": "off"}')
+    assert "non ti manderò più promemoria" in texts(off)
+    shown = turn(stack, sender, "/reminder_settings")
+    assert "spenti" in texts(shown) and "🔔 Attiva i promemoria" in str(buttons_of(shown))
+    on = turn(stack, sender, '/reminder_settings{"reminder_choice": "on"}')
+    assert "ti scriverò qualche giorno prima" in texts(on)
+    EXERCISED.add("action_reminder_settings")
+
+
+def test_booking_by_buttons_shows_what_to_bring_and_gives_a_ticket(stack: Stack) -> None:
+    sender = linked_sender(stack, MARIO)
+    offices = turn(stack, sender, "/appointment_book")
+    assert "Per quale ufficio" in texts(offices)
+    days = turn(stack, sender, payload_of(offices, "🏛️ Carta"))
+    assert "fototessera" in texts(days) and "Che giorno preferisci?" in texts(days)
+    times = turn(stack, sender, payload_of(days, "📅 "))
+    confirm = turn(stack, sender, payload_of(times, "🕘 "))
+    assert "Confermi?" in texts(confirm)
+    ticket = [a["custom"] for a in turn(stack, sender, payload_of(confirm, "✅ Sì")) if a.get("custom")]
+    assert ticket and "Codice:" in ticket[0]["caption"] and ticket[0]["qr"]
+    EXERCISED.add("action_appointment_book")
+    listed = turn(stack, sender, "/appointment_list")
+    assert "Carta d'identità" in texts(listed)
+    EXERCISED.add("action_appointment_list")
+    asked = turn(stack, sender, payload_of(listed, "❌ Disdici"))
+    assert "Vuoi disdire" in texts(asked)
+    done = turn(stack, sender, payload_of(asked, "✅ Sì, disdici"))
+    assert "è disdetto" in texts(done)
+    assert "Non hai appuntamenti" in texts(turn(stack, sender, "/appointment_list"))
+    EXERCISED.add("action_appointment_cancel")
 
 
 def test_every_custom_action_of_the_domain_is_exercised() -> None:

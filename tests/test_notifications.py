@@ -74,3 +74,40 @@ async def test_each_event_is_told_once_and_the_cursor_survives_a_restart(tmp_pat
         driver.close()
     finally:
         server.stop()
+
+
+def feed_event(kind: str, payload: dict[str, object]) -> FeedEvent:
+    return FeedEvent(id=9, type=kind, citizen_id=1, payload=payload, created_at=datetime.now(UTC))
+
+
+def test_a_payment_received_is_told_with_amount_date_and_receipt() -> None:
+    notice = notification(feed_event("payment_received", {
+        "description": "TARI 2026, 2ª rata", "amount_cents": 14350, "paid_at": "2026-11-26T10:15:00+00:00",
+        "receipt_number": "R-000042", "receipt_url": "http://127.0.0.1:1/files/abc",
+    }))
+    assert notice is not None
+    assert notice.text.startswith("✅ Pagamento ricevuto: TARI 2026, 2ª rata, 143,50\u00a0€, giovedì 26 novembre 2026.")
+    assert "R-000042" in notice.text
+    assert notice.document_url == "http://127.0.0.1:1/files/abc"
+
+
+def test_a_payment_reminder_offers_to_pay_and_to_stop_reminders() -> None:
+    notice = notification(feed_event("payment_reminder", {
+        "position_id": 7, "description": "IMU 2026, saldo", "amount_cents": 41200, "due_date": "2026-12-16",
+    }))
+    assert notice is not None
+    assert notice.text == "🔔 Promemoria: IMU 2026, saldo di 412,00\u00a0€ scade mercoledì 16 dicembre 2026."
+    payloads = [b["payload"] for b in notice.buttons]
+    assert '/tax_pay{"tax_position": "7"}' in payloads
+    assert '/reminder_settings{"reminder_choice": "off"}' in payloads
+
+
+def test_an_appointment_reminder_says_when_where_and_what_to_bring() -> None:
+    notice = notification(feed_event("appointment_reminder", {
+        "code": "CE-7K3P", "service_name": "Carta d'identità elettronica", "location": "Piazza Risorgimento 1",
+        "starts_at": "2026-11-30T08:20:00+00:00", "requirements": ["una fototessera", "la tessera sanitaria"],
+    }))
+    assert notice is not None
+    assert "domani, lunedì 30 novembre 2026, alle 9:20" in notice.text
+    assert "CE-7K3P" in notice.text and "Piazza Risorgimento 1" in notice.text
+    assert "Porta: una fototessera; la tessera sanitaria." in notice.text

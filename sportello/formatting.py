@@ -1,0 +1,34 @@
+"""Money, dates and notice numbers written the way Italians read them."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+
+from babel.dates import format_date, format_datetime
+from babel.numbers import format_currency
+
+
+def euro(cents: int) -> str:
+    """14350 → «143,50 €»: integer cents in, never a float on the way."""
+    return format_currency(Decimal(cents) / 100, "EUR", locale="it_IT")
+
+
+def long_date(value: date) -> str:
+    """«mercoledì 16 dicembre 2026»."""
+    return format_date(value, "EEEE d MMMM y", locale="it")
+
+
+def short_day(value: date) -> str:
+    """«lun 30 novembre», short enough for a button."""
+    return format_date(value, "EEE d MMMM", locale="it")
+
+
+def clock(value: datetime) -> str:
+    """«9:00», the local time of an aware datetime as it is written on a ticket."""
+    return format_datetime(value, "H:mm", tzinfo=value.tzinfo, locale="it")
+
+
+def grouped(notice_number: str) -> str:
+    """«3010 0000 0000 0020 12»: the codice avviso in groups of four, as on the paper notice."""
+    return " ".join(notice_number[i : i + 4] for i in range(0, len(notice_number), 4))
