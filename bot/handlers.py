@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
-from telegram import Message, Update
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, ReplyKeyboardRemove, Update
 from telegram.error import TelegramError
 from telegram.ext import ApplicationHandlerStop, CallbackContext, ContextTypes
 
@@ -18,10 +18,11 @@ from backend_client import (
     FileTooLarge,
     UnsupportedFileType,
 )
-from bot import texts
-from bot.handoff import CitizenAction, Handoffs, StaffAction
+from bot import simple_mode, texts
+from bot.handoff import CitizenAction, Handoffs, StaffAction, leave_keyboard
 from bot.rasa import RasaClient, RasaUnavailable
-from bot.render import ButtonChoice, Renderer
+from bot.render import ButtonChoice, Renderer, keyboard
+from bot.simple_mode import Display, DisplayChoice
 
 logger = logging.getLogger(__name__)
 
@@ -42,7 +43,26 @@ COMMAND_DESCRIPTIONS = {
     "aiuto": "Cosa posso fare",
     "operatore": "Parla con una persona",
     "annulla": "Annulla quello che stiamo facendo",
+    simple_mode.SETTINGS_COMMAND: "Pulsanti grandi o compatti",
 }
+PERSON = {"title": "🙋 Parla con una persona", "payload": "/human_handoff"}
+MENU = {"title": "🏠 Menu", "payload": "/main_menu"}
+
+# What the channel says to a message it cannot read, then Rasa shows the menu. The first
+# kind a message has wins: a GIF also carries a document, a video note is not a video.
+UNREADABLE = {
+    "voice": texts.VOICE_NOT_SUPPORTED,
+    "audio": texts.VOICE_NOT_SUPPORTED,
+    "video_note": texts.VIDEO_NOTE_NOT_SUPPORTED,
+    "sticker": texts.STICKER,
+    "animation": texts.ANIMATION,
+    "video": texts.VIDEO,
+    "contact": texts.CONTACT,
+    "dice": texts.DICE,
+    "poll": texts.POLL,
+}
+# Who sent their voice wanted to talk: a person is offered right there.
+OFFER_PERSON = frozenset({"voice", "audio", "video_note"})
 
 # What a button may send: an intent, optionally with JSON entities. Anchored, so a
 # crafted payload cannot smuggle anything else to Rasa.
@@ -123,7 +143,11 @@ async def converse(
     for answer in answers:
         if answer.get("text"):
             services.handoffs.remember(chat.id, "assistente", str(answer["text"]))
-    await services.renderer.render(chat.id, answers)
+    display = Display.of(context.user_data)
+    try:
+        await services.renderer.render(chat.id, answers, display)
+    finally:
+        display.save(context.user_data)
     if isinstance(handoff, dict):
         await services.handoffs.start(chat.id, str(handoff.get("topic") or "Richiesta generica"))
 
@@ -145,11 +169,75 @@ async def run_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
 
 
 async def forward_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Send what the citizen typed to Rasa."""
+    """Send what the citizen typed, or the payload of the big button they tapped, to Rasa."""
     message = update.effective_message
-    if message is None or message.text is None:
+    chat = update.effective_chat
+    if message is None or message.text is None or chat is None:
         return
-    await converse(update, context, typed_text_for_rasa(message.text), telegram_metadata(update, "text"))
+    text = message.text
+    mode = simple_mode.requested_mode(text)
+    if mode is not None:
+        await switch_display(update, context, mode)
+        return
+    if simple_mode.asks_for_settings(text):
+        await show_settings(update, context)
+        return
+    payload = simple_mode.payload_of_label(text)
+    if payload is not None:
+        # A big button: its exact label is an intent, no NLU guessing.
+        services_of(context).handoffs.remember(chat.id, "cittadino", f"[{text}]")
+        await converse(update, context, payload, telegram_metadata(update, "keyboard"))
+        return
+    if simple_mode.is_emoji_only(text):
+        await converse(update, context, simple_mode.emoji_payload(text), telegram_metadata(update, "emoji"))
+        return
+    await converse(update, context, typed_text_for_rasa(text), telegram_metadata(update, "text"))
+
+
+async def show_settings(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Offer the choice between big buttons (modalità semplice) and compact mode."""
+    chat = update.effective_chat
+    if chat is None:
+        return
+    display = Display.of(context.user_data)
+    choices = [
+        [InlineKeyboardButton("🔠 Modalità semplice", callback_data=DisplayChoice(simple_mode.SIMPLE))],
+        [InlineKeyboardButton("🔡 Modalità compatta", callback_data=DisplayChoice(simple_mode.COMPACT))],
+        *([InlineKeyboardButton(b["title"], callback_data=ButtonChoice(b["payload"], b["title"]))] for b in (MENU, PERSON)),
+    ]
+    await context.bot.send_message(
+        chat.id, texts.SETTINGS.format(mode=display.mode), reply_markup=InlineKeyboardMarkup(choices)
+    )
+
+
+async def switch_display(update: Update, context: ContextTypes.DEFAULT_TYPE, mode: str) -> None:
+    """Put the big buttons under the chat, or take them away, and say so."""
+    chat = update.effective_chat
+    if chat is None:
+        return
+    display = Display.of(context.user_data)
+    display.simple = mode == simple_mode.SIMPLE
+    if display.simple:
+        await context.bot.send_message(chat.id, texts.SIMPLE_MODE_ON, reply_markup=simple_mode.big_keyboard())
+        display.keyboard_on_screen = True
+        display.save(context.user_data)
+        return
+    await context.bot.send_message(chat.id, texts.COMPACT_MODE_ON, reply_markup=ReplyKeyboardRemove())
+    display.keyboard_on_screen = False
+    display.save(context.user_data)
+    # The buttons now live in the messages: show the menu there.
+    await converse(update, context, "/main_menu", telegram_metadata(update, "display_mode"))
+
+
+async def press_display_choice(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Switch between simple and compact mode from an inline button."""
+    query = update.callback_query
+    if query is None or not isinstance(query.data, DisplayChoice):
+        return
+    await query.answer()
+    if isinstance(query.message, Message):
+        await query.edit_message_reply_markup(reply_markup=None)
+    await switch_display(update, context, query.data.mode)
 
 
 async def press_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -177,13 +265,13 @@ async def reject_stale_button(update: Update, context: ContextTypes.DEFAULT_TYPE
 
 
 async def say_then_show_menu(
-    update: Update, context: ContextTypes.DEFAULT_TYPE, text: str, kind: str
+    update: Update, context: ContextTypes.DEFAULT_TYPE, text: str, kind: str, *, offer_person: bool = False
 ) -> None:
     """Say what the channel itself must say, then let Rasa show the main menu."""
     chat = update.effective_chat
     if chat is None:
         return
-    await context.bot.send_message(chat.id, text)
+    await context.bot.send_message(chat.id, text, reply_markup=keyboard([PERSON]) if offer_person else None)
     await converse(update, context, "/main_menu", telegram_metadata(update, kind))
 
 
@@ -233,14 +321,25 @@ async def forward_attachment(update: Update, context: ContextTypes.DEFAULT_TYPE)
     await converse(update, context, "/inform", telegram_metadata(update, "attachment", upload=attachment))
 
 
-async def answer_voice(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Say kindly that voice is not understood, then show the menu."""
-    await say_then_show_menu(update, context, texts.VOICE_NOT_SUPPORTED, "voice")
+def unreadable_kind(message: Message) -> str:
+    """What a message the assistant cannot read is: voice, sticker, contact…, or "other"."""
+    return next((kind for kind in UNREADABLE if getattr(message, kind, None)), "other")
 
 
-async def answer_unsupported(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Answer a sticker, contact or anything else unreadable, then show the menu."""
-    await say_then_show_menu(update, context, texts.UNSUPPORTED_MESSAGE, "unsupported")
+async def answer_unreadable(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Answer a voice note, sticker, GIF, video, contact, dice or poll kindly, then show the menu."""
+    message = update.effective_message
+    if message is None:
+        return
+    kind = unreadable_kind(message)
+    sticker = message.sticker
+    if sticker is not None and sticker.emoji and simple_mode.emoji_payload(sticker.emoji) == "/thank":
+        # A thumbs-up sticker says what a typed 👍 says.
+        await converse(update, context, "/thank", telegram_metadata(update, "sticker"))
+        return
+    await say_then_show_menu(
+        update, context, UNREADABLE.get(kind, texts.UNSUPPORTED_MESSAGE), kind, offer_person=kind in OFFER_PERSON
+    )
 
 
 async def report_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -266,6 +365,10 @@ async def relay_during_handoff(update: Update, context: ContextTypes.DEFAULT_TYP
     ticket = await handoffs.relaying_ticket(chat.id)
     if ticket is None:
         return
+    if message.text and simple_mode.payload_of_label(message.text) is not None:
+        # A big button means the assistant, not a message for the clerk: say how to go back.
+        await context.bot.send_message(chat.id, texts.BIG_BUTTON_DURING_HANDOFF, reply_markup=leave_keyboard(ticket))
+        raise ApplicationHandlerStop
     await handoffs.relay_from_citizen(ticket, message)
     raise ApplicationHandlerStop
 

@@ -10,9 +10,11 @@ from typing import Any
 import aiohttp
 import qrcode
 import qrcode.constants
-from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, InputFile
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, InputFile, ReplyKeyboardMarkup
 
+from bot import simple_mode
 from bot.rasa import RasaMessage
+from bot.simple_mode import Display
 
 logger = logging.getLogger(__name__)
 
@@ -80,28 +82,49 @@ class Renderer:
     async def send_text(
         self, chat_id: int, text: str, buttons: list[dict[str, Any]] | None = None
     ) -> None:
+        await self._send_pieces(chat_id, text, keyboard(buttons or []))
+
+    async def _send_pieces(
+        self, chat_id: int, text: str, markup: InlineKeyboardMarkup | ReplyKeyboardMarkup | None
+    ) -> None:
         pieces = split_text(text) or [""]
-        markup = keyboard(buttons or [])
         for index, piece in enumerate(pieces):
             last = index == len(pieces) - 1
             await self._bot.send_message(chat_id, piece, reply_markup=markup if last else None)
 
-    async def render(self, chat_id: int, answers: list[RasaMessage]) -> None:
-        for answer in answers:
-            await self._render_one(chat_id, answer)
+    async def render(self, chat_id: int, answers: list[RasaMessage], display: Display | None = None) -> None:
+        """Send the answers; with a citizen's display, show the main menu their way.
 
-    async def _render_one(self, chat_id: int, answer: RasaMessage) -> None:
+        In simple mode the main menu becomes the big keyboard under the chat (never both it and
+        the same buttons inline), and the first plain text of a chat carries the keyboard too;
+        `display.keyboard_on_screen` tells the caller whether it is there now.
+        """
+        for answer in answers:
+            await self._render_one(chat_id, answer, display)
+
+    async def _render_one(self, chat_id: int, answer: RasaMessage, display: Display | None) -> None:
         text = answer.get("text")
         buttons = answer.get("buttons") or []
-        markup = keyboard(buttons)
+        markup: InlineKeyboardMarkup | ReplyKeyboardMarkup | None = keyboard(buttons)
         if answer.get("image"):
             image = await self._fetch(str(answer["image"]))
             await self._bot.send_photo(chat_id, InputFile(image, filename="immagine.png"))
         custom = answer.get("custom")
         if isinstance(custom, dict):
             await self._render_custom(chat_id, custom)
+        if display is not None and simple_mode.is_main_menu(buttons):
+            if display.simple:
+                markup = simple_mode.big_keyboard()
+                display.keyboard_on_screen = True
+            elif isinstance(markup, InlineKeyboardMarkup):
+                rows = [*markup.inline_keyboard, [simple_mode.back_to_big_buttons()]]
+                markup = InlineKeyboardMarkup(rows)
+        elif display is not None and display.simple and not display.keyboard_on_screen and markup is None and text:
+            # The first words of a chat bring the big buttons with them, with no extra message.
+            markup = simple_mode.big_keyboard()
+            display.keyboard_on_screen = True
         if text:
-            await self.send_text(chat_id, str(text), buttons)
+            await self._send_pieces(chat_id, str(text), markup)
         elif markup is not None:
             await self._bot.send_message(chat_id, "Scegli qui sotto:", reply_markup=markup)
 

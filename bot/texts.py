@@ -9,9 +9,40 @@ ASSISTANT_DOWN = (
 STALE_BUTTON = "Questo pulsante non è più valido. Ecco il menu aggiornato."
 STALE_BUTTON_ALERT = "Pulsante scaduto"
 VOICE_NOT_SUPPORTED = (
-    "Non riesco ad ascoltare i messaggi vocali. Puoi scrivermi, oppure usare i pulsanti."
+    "Non riesco ad ascoltare i messaggi vocali. Usa i pulsanti qui sotto oppure scrivimi. "
+    "Se preferisci, ti passo a una persona."
 )
-UNSUPPORTED_MESSAGE = "Questo tipo di messaggio non lo so leggere. Puoi scrivermi, oppure usare i pulsanti."
+VIDEO_NOTE_NOT_SUPPORTED = (
+    "Non riesco a guardare i videomessaggi. Usa i pulsanti qui sotto oppure scrivimi. "
+    "Se preferisci, ti passo a una persona."
+)
+STICKER = "Grazie dell'adesivo! 🙂 Io capisco i pulsanti e le parole: scegli qui sotto cosa ti serve."
+ANIMATION = "Non riesco a guardare le GIF. Scegli qui sotto cosa ti serve, oppure scrivimi."
+VIDEO = (
+    "Non riesco a guardare i video. Se vuoi mandarmi un documento, mandalo come foto o come PDF. "
+    "Scegli qui sotto cosa ti serve."
+)
+CONTACT = "Grazie, ma non mi serve un numero di telefono e non lo tengo. Scegli qui sotto cosa ti serve."
+DICE = "🎲 Io non so giocare, ma posso aiutarti con i servizi del Comune. Scegli qui sotto cosa ti serve."
+POLL = "Non so rispondere ai sondaggi. Scegli qui sotto cosa ti serve, oppure scrivimi."
+UNSUPPORTED_MESSAGE = "Questo tipo di messaggio non lo so leggere. Scegli qui sotto cosa ti serve, oppure scrivimi."
+
+# Modalità semplice (big buttons always under the chat) or compatta (buttons in the messages).
+SETTINGS = (
+    "Come vuoi i pulsanti?\n"
+    "🔠 Modalità semplice: i pulsanti grandi restano sempre qui sotto, non serve scrivere.\n"
+    "🔡 Modalità compatta: i pulsanti sono solo dentro i messaggi.\n"
+    "Ora usi la modalità {mode}."
+)
+BIG_BUTTON_DURING_HANDOFF = (
+    "Ora stai parlando con una persona del Comune: scrivi pure qui. "
+    "Per tornare ai pulsanti dell'assistente tocca «↩️ Torna all'assistente»."
+)
+SIMPLE_MODE_ON = "Fatto: modalità semplice. I pulsanti grandi sono qui sotto: tocca quello che ti serve."
+COMPACT_MODE_ON = (
+    "Fatto: modalità compatta. Ho tolto i pulsanti grandi: ora i pulsanti sono dentro i messaggi. "
+    "Per riaverli tocca «🔠 Pulsanti grandi» nel menu, oppure scrivi «modalità semplice»."
+)
 UNEXPECTED_ERROR = (
     f"Scusa, qualcosa è andato storto. Riprova, oppure chiama il centralino: {PHONE}."
 )

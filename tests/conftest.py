@@ -3,17 +3,14 @@
 from __future__ import annotations
 
 import itertools
-import sys
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
 from tests.botapi import BotApiDriver, BotApiServerThread, TelegramUser
-from tests.stack import Service, Stack, start_stack, wait_until
+from tests.stack import STAFF_CHAT_ID, Service, Stack, add_staff_group, start_bot, start_stack, wait_until
 
 _user_ids = itertools.count(700_001)
-STAFF_CHAT_ID = -1001234567890
 
 
 @pytest.fixture(scope="session")
@@ -28,34 +25,9 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
 def telegram() -> Iterator[BotApiServerThread]:
     """The local Bot API server the bot talks to instead of Telegram."""
     server = BotApiServerThread(token="424242:E2E-TEST-TOKEN").start()
-    with BotApiDriver(server.url) as driver:
-        driver.group(STAFF_CHAT_ID, "Staff URP Cerveteri", forum=True)
+    add_staff_group(server)
     yield server
     server.stop()
-
-
-def start_bot(stack: Stack, telegram: BotApiServerThread, state_dir: Path, **env: str) -> Service:
-    """Start `python -m bot` against the local Bot API server; ready once it polls."""
-    bot_env = dict(stack.env)
-    bot_env.update(
-        {
-            "TELEGRAM_API_URL": telegram.url,
-            "TELEGRAM_BOT_TOKEN": telegram.token,
-            "BOT_STATE_DIR": str(state_dir),
-            "STAFF_CHAT_ID": str(STAFF_CHAT_ID),
-            **env,
-        }
-    )
-    def polling() -> bool:
-        # Polling calls made after this start, so a restarted bot is really back.
-        with BotApiDriver(telegram.url) as driver:
-            return len(driver.calls("getUpdates")) > calls_before
-
-    with BotApiDriver(telegram.url) as driver:
-        calls_before = len(driver.calls("getUpdates"))
-    service = Service("bot", [sys.executable, "-m", "bot"], bot_env, state_dir, ready=polling)
-    service.start()
-    return service
 
 
 @pytest.fixture(scope="session")
@@ -79,4 +51,4 @@ def citizen(tg: BotApiDriver, bot: Service) -> TelegramUser:
     return tg.user(next(_user_ids), first_name="Maria", language_code="it")
 
 
-__all__ = ["start_bot", "wait_until"]
+__all__ = ["STAFF_CHAT_ID", "start_bot", "wait_until"]

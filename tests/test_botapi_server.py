@@ -266,6 +266,49 @@ async def test_get_updates_offset_and_long_polling(bot: Bot, tg: BotApiDriver) -
 
 
 @pytest.mark.asyncio
+async def test_every_kind_of_message_a_citizen_can_send_reads_as_the_bot_api_shapes_it(
+    bot: Bot, tg: BotApiDriver, citizen: TelegramUser
+) -> None:
+    offset = await drain(bot)
+    await in_thread(citizen.send_sticker, "😀")
+    await in_thread(citizen.send_audio, b"ID3fake-mp3", 95, title="Inno")
+    await in_thread(citizen.send_video, b"\x00\x00\x00\x18ftypmp42video", 7)
+    await in_thread(citizen.send_video_note, b"\x00\x00\x00\x18ftypmp42round", 4)
+    await in_thread(citizen.send_animation, b"\x00\x00\x00\x18ftypmp42gif")
+    await in_thread(citizen.send_contact, "+393331234567", "Maria")
+    await in_thread(citizen.send_dice, "🎲", 4)
+    await in_thread(citizen.send_poll, "Pizza o pasta?", ["Pizza", "Pasta"])
+    updates = await bot.get_updates(offset=offset, timeout=5)
+    sticker, audio, video, note, gif, contact, dice, poll = (u.message for u in updates)
+    assert sticker and sticker.sticker and sticker.sticker.emoji == "😀"
+    assert audio and audio.audio and audio.audio.title == "Inno" and audio.audio.mime_type == "audio/mpeg"
+    assert seconds(lambda: audio.audio.duration) == 95  # type: ignore[union-attr]
+    assert video and video.video and video.video.width > 0 and not video.video_note
+    assert note and note.video_note and note.video_note.length == 240 and not note.video
+    # A GIF is an animation that also carries a document, as in the real Bot API.
+    assert gif and gif.animation and gif.document and gif.document.file_id == gif.animation.file_id
+    assert bytes(await (await bot.get_file(gif.animation.file_id)).download_as_bytearray()).endswith(b"gif")
+    assert contact and contact.contact and contact.contact.user_id == citizen.user_id
+    assert dice and dice.dice and (dice.dice.emoji, dice.dice.value) == ("🎲", 4)
+    assert poll and poll.poll and [o.text for o in poll.poll.options] == ["Pizza", "Pasta"]
+
+
+@pytest.mark.asyncio
+async def test_a_reply_keyboard_button_can_be_tapped_even_when_a_message_shows_the_same_title(
+    bot: Bot, tg: BotApiDriver, citizen: TelegramUser
+) -> None:
+    offset = await drain(bot)
+    await bot.send_message(citizen.chat_id, "Menu", reply_markup=ReplyKeyboardMarkup([["Tributi"]], is_persistent=True))
+    await bot.send_message(citizen.chat_id, "Scegli", reply_markup=MENU)
+    await in_thread(citizen.press, "Tributi", keyboard=True)
+    await in_thread(citizen.press, "Tributi")
+    typed, pressed = await bot.get_updates(offset=offset, timeout=5)
+    assert typed.message and typed.message.text == "Tributi"
+    assert pressed.callback_query and pressed.callback_query.data == "menu:tributi"
+    assert await in_thread(citizen.keyboard) == [["Tributi"]]  # persistent: it stays
+
+
+@pytest.mark.asyncio
 async def test_second_poller_conflicts(bot: Bot, botapi: BotApiServerThread, tg: BotApiDriver) -> None:
     first = asyncio.create_task(bot.get_updates(timeout=5))
     await asyncio.sleep(0.2)

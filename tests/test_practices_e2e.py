@@ -178,7 +178,7 @@ def test_the_office_asks_a_document_and_the_citizen_sends_it_in_the_chat(
     citizen.send_document(PDF, "planimetria.pdf", "application/pdf")
     reply = said(answers(citizen))
     assert f"ho aggiunto il documento alla pratica {protocol}" in reply
-    assert "in istruttoria" in reply
+    assert "in esame" in reply
 
 
 def test_a_change_made_while_the_bot_was_stopped_is_told_once(
@@ -194,7 +194,7 @@ def test_a_change_made_while_the_bot_was_stopped_is_told_once(
         bot.start()
     told = answers(citizen, 2, timeout=40)
     assert [r.content.count(protocol) > 0 for r in told] == [True, True]
-    assert "in istruttoria" in told[0].content and "accolta" in told[1].content
+    assert "in esame" in told[0].content and "accolta" in told[1].content
     citizen.expect_silence(within=4)
 
 

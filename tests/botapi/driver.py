@@ -276,8 +276,9 @@ class BotApiDriver:
         for m in self.messages(chat_id):
             who = "BOT" if m["from_bot"] else m.get("from", {}).get("first_name", "?")
             body = m.get("text") or m.get("caption") or next(
-                (k for k in ("photo", "document", "voice", "location", "contact", "sticker",
-                             "forum_topic_created") if k in m), "?")
+                (k for k in ("photo", "animation", "document", "voice", "audio", "video", "video_note",
+                             "location", "contact", "sticker", "dice", "poll", "forum_topic_created")
+                 if k in m), "?")
             flag = " (deleted)" if m["deleted"] else ""
             lines.append(f"#{m['message_id']} {who}: {body}{flag}")
         return "\n".join(lines)
@@ -350,15 +351,42 @@ class TelegramUser:
     def send_sticker(self, emoji: str = "👍") -> JSON:
         return self._send({"type": "sticker", "emoji": emoji})
 
-    def press(self, title: str, *, message_id: int | None = None) -> JSON:
+    def send_audio(self, data: bytes, duration: int = 30, *, title: str | None = None,
+                   performer: str | None = None) -> JSON:
+        """A music file or recording shared as audio (not a voice note)."""
+        return self._send({"type": "audio", "data": base64.b64encode(data).decode(), "duration": duration,
+                           "title": title, "performer": performer})
+
+    def send_video(self, data: bytes, duration: int = 5) -> JSON:
+        return self._send({"type": "video", "data": base64.b64encode(data).decode(), "duration": duration})
+
+    def send_video_note(self, data: bytes, duration: int = 5) -> JSON:
+        """A round video message recorded in the chat."""
+        return self._send({"type": "video_note", "data": base64.b64encode(data).decode(), "duration": duration})
+
+    def send_animation(self, data: bytes, file_name: str = "animation.mp4") -> JSON:
+        """A GIF (Telegram sends GIFs as silent MP4 animations)."""
+        return self._send({"type": "animation", "data": base64.b64encode(data).decode(),
+                           "file_name": file_name})
+
+    def send_dice(self, emoji: str = "🎲", value: int | None = None) -> JSON:
+        return self._send({"type": "dice", "emoji": emoji, "value": value})
+
+    def send_poll(self, question: str, options: list[str]) -> JSON:
+        return self._send({"type": "poll", "question": question, "options": options})
+
+    def press(self, title: str, *, message_id: int | None = None, keyboard: bool = False) -> JSON:
         """Tap the button with this title on the latest bot message showing it.
 
-        Inline buttons produce a callback query; reply-keyboard buttons send their text.
+        Inline buttons produce a callback query; reply-keyboard buttons send their text. With
+        keyboard=True only the reply keyboard under the input field is looked at.
         Returns {"type": "callback_query", "callback_query_id", ...} or {"type": "message", ...}.
         """
         body: JSON = {"user_id": self.user_id, "chat_id": self.chat_id, "button": title}
         if message_id is not None:
             body["message_id"] = message_id
+        if keyboard:
+            body["keyboard_only"] = True
         return self.driver._call("POST", "/_control/press", body=body)  # type: ignore[no-any-return]
 
     def press_raw(self, message_id: int, data: str) -> JSON:

@@ -226,7 +226,11 @@ class FakeBotApi:
                                                text{text} photo{data(b64),caption} document{data,file_name,mime_type}
                                                voice{data,duration} location{latitude,longitude}
                                                contact{phone_number,first_name,contact_user_id} sticker{emoji}
-      POST /_control/press                     {user_id, chat_id?, button | message_id+data}
+                                               audio{data,duration,title,performer,file_name,mime_type}
+                                               video{data,duration,width,height} video_note{data,duration,length}
+                                               animation{data,duration,width,height,file_name} dice{emoji,value}
+                                               poll{question,options}
+      POST /_control/press                     {user_id, chat_id?, button | message_id+data, keyboard_only?}
       POST /_control/updates                   {update: {...}}: inject a raw update
       GET  /_control/updates?wait=S            pending updates (waits until the bot consumed them)
       POST /_control/throttle                  {count, retry_after, methods?}
@@ -413,7 +417,8 @@ class FakeBotApi:
     def store_file(self, data: bytes, kind: str, *, mime_type: str | None = None,
                    file_name: str | None = None) -> StoredFile:
         n = next(self._file_ids)
-        prefix = {"photo": "AgAC", "document": "BQAC", "voice": "AwAC", "sticker": "CAAC"}.get(kind, "BAAC")
+        prefix = {"photo": "AgAC", "document": "BQAC", "voice": "AwAC", "sticker": "CAAC", "audio": "CQAC",
+                  "video": "BAAC", "video_note": "DQAC", "animation": "CgAC"}.get(kind, "BAAC")
         file_id = f"{prefix}{n:06d}{secrets.token_urlsafe(18)}"
         unique = "AQAD" + base64.urlsafe_b64encode(hashlib.sha1(file_id.encode()).digest()[:9]).decode()
         stored = StoredFile(file_id, unique, data, kind, mime_type, file_name)
@@ -613,7 +618,9 @@ class FakeBotApi:
 
     @staticmethod
     def _content_kind(msg: JSON) -> str:
-        for key in ("text", "photo", "document", "voice", "sticker", "location", "contact", "audio", "video"):
+        # An animation also carries a document (as in the Bot API): it is named first.
+        for key in ("text", "photo", "animation", "document", "voice", "sticker", "location", "contact", "audio",
+                    "video", "video_note", "dice", "poll"):
             if key in msg:
                 return key
         return "message"
@@ -723,8 +730,12 @@ class FakeBotApi:
         return public
 
     def press(self, user_id: int, chat_id: int | None = None, *, button: str | None = None,
-              data: str | None = None, message_id: int | None = None) -> JSON:
-        """A user taps a button: an inline one gives a callback query, a keyboard one sends its text."""
+              data: str | None = None, message_id: int | None = None, keyboard_only: bool = False) -> JSON:
+        """A user taps a button: an inline one gives a callback query, a keyboard one sends its text.
+
+        keyboard_only taps the reply keyboard under the input field even when a message above
+        shows an inline button with the same title.
+        """
         chat = self._chat(chat_id if chat_id is not None else user_id)
         user = self.users.get(user_id) or self.add_user(user_id, f"User {user_id}")
         if data is not None:
@@ -740,7 +751,7 @@ class FakeBotApi:
         candidates = [
             m for mid, m in sorted(chat.messages.items(), reverse=True)
             if m.get("_from_bot") and not m.get("_deleted") and "reply_markup" in m
-            and (message_id is None or mid == message_id)
+            and (message_id is None or mid == message_id) and not keyboard_only
         ]
         # Exact title first, then a forgiving case/space-insensitive match.
         matchers: list[Callable[[str], bool]] = [
@@ -762,7 +773,8 @@ class FakeBotApi:
                     for b in row:
                         if matcher(_button_text(b)):
                             return self._keyboard_press(chat, user, keyboard, b)
-        raise bad_request(f"no button {button!r} on the bot's messages in chat {chat.id}")
+        where = "reply keyboard" if keyboard_only else "bot's messages"
+        raise bad_request(f"no button {button!r} on the {where} in chat {chat.id}")
 
     def _keyboard_press(self, chat: Chat, user: JSON, keyboard: JSON, button: Any) -> JSON:
         if isinstance(button, dict) and button.get("request_contact"):
@@ -1183,13 +1195,15 @@ class FakeBotApi:
         if len(stored.data) > MAX_DOWNLOAD:
             raise bad_request("file is too big")
         if stored.file_path is None:
-            folder = {"photo": "photos", "document": "documents", "voice": "voice", "sticker": "stickers"}.get(
-                stored.kind, stored.kind)
+            folder = {"photo": "photos", "document": "documents", "voice": "voice", "sticker": "stickers",
+                      "audio": "music", "video": "videos", "video_note": "video_notes",
+                      "animation": "animations"}.get(stored.kind, stored.kind)
             ext = ""
             if stored.file_name and "." in stored.file_name:
                 ext = stored.file_name.rsplit(".", 1)[1]
             else:
-                ext = {"photo": "jpg", "voice": "oga", "sticker": "webp"}.get(stored.kind, "")
+                ext = {"photo": "jpg", "voice": "oga", "sticker": "webp", "audio": "mp3", "video": "mp4",
+                       "video_note": "mp4", "animation": "mp4"}.get(stored.kind, "")
             stored.file_path = f"{folder}/file_{len(self.file_paths)}{'.' + ext if ext else ''}"
             self.file_paths[stored.file_path] = stored
         return {"file_id": stored.file_id, "file_unique_id": stored.file_unique_id,
@@ -1350,7 +1364,8 @@ class FakeBotApi:
         chat = self._writable_chat(p)
         thread = self._thread(chat, p)
         content: JSON = {k: source[k] for k in ("text", "entities", "photo", "document", "voice", "sticker",
-                                          "location", "contact", "caption", "caption_entities") if k in source}
+                                          "location", "contact", "caption", "caption_entities", "audio", "video",
+                                          "video_note", "animation", "dice", "poll") if k in source}
         if p.has("caption") and "text" not in source:
             caption, entities = self._text_and_entities(p, "caption", MAX_CAPTION, None,
                                                         "message caption is too long")
@@ -1365,7 +1380,8 @@ class FakeBotApi:
         chat = self._writable_chat(p)
         thread = self._thread(chat, p)
         content: JSON = {k: source[k] for k in ("text", "entities", "photo", "document", "voice", "sticker",
-                                          "location", "contact", "caption", "caption_entities") if k in source}
+                                          "location", "contact", "caption", "caption_entities", "audio", "video",
+                                          "video_note", "animation", "dice", "poll") if k in source}
         sender = source.get("from") or {}
         content["forward_origin"] = {"type": "user", "sender_user": sender, "date": source["date"]}
         msg = self._sent(chat, self._content_kind(source), "forwardMessage", p, thread, None, **content)
@@ -1506,9 +1522,28 @@ class FakeBotApi:
             content = {"sticker": {"file_id": stored.file_id, "file_unique_id": stored.file_unique_id,
                                    "type": "regular", "width": 512, "height": 512, "is_animated": False,
                                    "is_video": False, "emoji": b.get("emoji", "👍"), "file_size": len(data)}}
+        elif kind in ("audio", "video", "video_note", "animation"):
+            content = self._media_content(kind, b)
+        elif kind == "dice":
+            emoji = str(b.get("emoji", "🎲"))
+            faces = {"🎲": 6, "🎯": 6, "🎳": 6, "🏀": 5, "⚽": 5, "🎰": 64}
+            if emoji not in faces:
+                raise bad_request("invalid dice emoji")
+            value = int(b.get("value") or 1 + secrets.randbelow(faces[emoji]))
+            content = {"dice": {"emoji": emoji, "value": value}}
+        elif kind == "poll":
+            options = [str(o) for o in b.get("options") or []]
+            if not 2 <= len(options) <= 10:
+                raise bad_request("poll must have 2-10 options")
+            content = {"poll": {
+                "id": str(secrets.randbits(63)), "question": str(b.get("question") or "?"),
+                "options": [{"persistent_id": str(n), "text": o, "voter_count": 0} for n, o in enumerate(options)],
+                "total_voter_count": 0, "is_closed": False, "is_anonymous": True, "type": "regular",
+                "allows_multiple_answers": False, "allows_revoting": True, "members_only": False,
+            }}
         else:
             raise bad_request(f"unknown message type {kind}")
-        if b.get("caption") and kind in ("photo", "document", "voice"):
+        if b.get("caption") and kind in ("photo", "document", "voice", "audio", "video", "animation"):
             content["caption"] = str(b["caption"])
         chat_id = int(b["chat_id"]) if b.get("chat_id") is not None else None
         thread_id = int(b["thread_id"]) if b.get("thread_id") is not None else None
@@ -1519,12 +1554,40 @@ class FakeBotApi:
         update_id = self._last_update_id if self._last_update_id != before else None
         return {"message": msg, "update_id": update_id}
 
+    def _media_content(self, kind: str, b: JSON) -> JSON:
+        """An audio, video, video note or GIF a user sends, shaped as the Bot API shapes it."""
+        data = base64.b64decode(b["data"]) if b.get("data") else b"\x00\x00\x00\x18ftypmp42"
+        default_mime = {"audio": "audio/mpeg", "video": "video/mp4", "video_note": "video/mp4",
+                        "animation": "video/mp4"}[kind]
+        mime = str(b.get("mime_type") or default_mime)
+        stored = self.store_file(data, kind, mime_type=mime, file_name=b.get("file_name"))
+        media: JSON = {"file_id": stored.file_id, "file_unique_id": stored.file_unique_id,
+                       "duration": int(b.get("duration", 1)), "file_size": len(data)}
+        if kind == "video_note":
+            # Round videos: one side, no name, no MIME type.
+            media["length"] = int(b.get("length", 240))
+            return {"video_note": media}
+        if kind == "audio":
+            media.update({k: str(b[k]) for k in ("title", "performer") if b.get(k)})
+        else:
+            media.update(width=int(b.get("width", 320)), height=int(b.get("height", 240)))
+        media["mime_type"] = mime
+        if b.get("file_name") or kind == "animation":
+            media["file_name"] = str(b.get("file_name") or "animation.mp4")
+        content: JSON = {kind: media}
+        if kind == "animation":
+            # For backward compatibility the Bot API also sets `document` on an animation.
+            content["document"] = {k: media[k] for k in ("file_id", "file_unique_id", "file_name", "mime_type",
+                                                         "file_size")}
+        return content
+
     @_control
     async def _c_press(self, request: web.Request) -> JSON:
         b = await self._body(request)
         return self.press(int(b["user_id"]), int(b["chat_id"]) if b.get("chat_id") is not None else None,
                           button=b.get("button"), data=b.get("data"),
-                          message_id=int(b["message_id"]) if b.get("message_id") is not None else None)
+                          message_id=int(b["message_id"]) if b.get("message_id") is not None else None,
+                          keyboard_only=bool(b.get("keyboard_only")))
 
     @_control
     async def _c_raw_update(self, request: web.Request) -> JSON:
