@@ -19,13 +19,14 @@ export TF_CPP_MIN_LOG_LEVEL := 2
 export ACTION_SERVER_URL ?= http://127.0.0.1:5055/webhook
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help install model run test lint nlu-eval taps link-code clean
+.PHONY: help install model run test lint nlu-eval taps bench link-code clean
 
 help:
 	@echo "make run       start back office, action server, Rasa and the bot (local chat without a token)"
 	@echo "make test      install what is missing and run the whole suite"
 	@echo "make nlu-eval FILE=tests/nlu/holdout.yml   intent accuracy and entity P/R/F1"
 	@echo "make taps      walk the main tasks by button presses only and print how many taps each takes"
+	@echo "make bench     how fast a burst of reminders leaves, under Telegram's 30 messages a second"
 
 install: $(VENV)/.installed $(VENV_RASA)/.installed
 
@@ -80,6 +81,10 @@ nlu-eval: $(MODEL)
 # Modalità semplice: each main task done by taps only, on the real stack; a missing button fails.
 taps: install $(MODEL)
 	$(VENV)/bin/python -m tests.botapi.taps
+
+# Timing lives here, not in the tests: reminders sent in a burst under Telegram's limits.
+bench: $(VENV)/.installed
+	$(VENV)/bin/python -m tests.bench.reminders
 
 # The portal's part for a demo or a test: a one-time code that links a chat to a citizen.
 link-code: $(VENV)/.installed

@@ -40,6 +40,12 @@ HANDOFF_STORE = "handoff_store"
 HANDOFF_WATCH = "handoff_watch"
 
 
+
+def rate_limiter() -> AIORateLimiter:
+    """At most 30 messages a second overall (one every 1/30 s, no burst) and 20 a minute per
+    group, as Telegram asks; a 429's retry_after is waited out and the message sent again."""
+    return AIORateLimiter(overall_max_rate=1, overall_time_period=1 / 30, max_retries=3)
+
 def build_application(settings: Settings) -> Application:  # type: ignore[type-arg]
     """Wire the Telegram application: every handler of the bot on one screen."""
     if settings.telegram_bot_token is None:
@@ -110,9 +116,7 @@ def build_application(settings: Settings) -> Application:  # type: ignore[type-a
         .arbitrary_callback_data(True)
         .persistence(persistence)
         .concurrent_updates(PerChatUpdateProcessor())
-        # About 30 messages a second overall and 20 a minute per group, as Telegram asks;
-        # a 429's retry_after is waited out and the message sent again.
-        .rate_limiter(AIORateLimiter(max_retries=3))
+        .rate_limiter(rate_limiter())
         .post_init(open_resources)
         .post_shutdown(close_resources)
         .build()
