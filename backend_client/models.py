@@ -32,6 +32,13 @@ class OpeningHours(_Result):
     closes: str
 
 
+class Closure(_Result):
+    """A day every counter is closed, e.g. Natale or the patron's day, and why."""
+
+    date: date
+    reason: str
+
+
 class CounterService(_Result):
     """A counter (sportello) citizens can book a slot at."""
 
@@ -45,6 +52,9 @@ class CounterService(_Result):
     requirements: tuple[str, ...] = ()  # what to bring, one plain-Italian item each
     fee_cents: int | None = None  # what it costs, if anything
     fee_note: str | None = None  # the fee's rule in words (a duplicate costs more…)
+    # Holidays and the comune's closing days of the next two weeks; weekly closures are
+    # in opening_hours instead.
+    closures: tuple[Closure, ...] = ()
 
 
 class PracticeField(_Result):

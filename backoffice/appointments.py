@@ -85,6 +85,27 @@ class ClosedDays:
         name = _italian_holidays(day.year).get(day)
         return str(name) if name else None
 
+    def ahead(self, today: date, days: int) -> list[Closure]:
+        """The closed days among `today` and the `days - 1` after it, in order."""
+        closures = []
+        for offset in range(days):
+            day = today + timedelta(days=offset)
+            reason = self.reason(day)
+            if reason is not None:
+                closures.append(Closure(day, reason))
+        return closures
+
+
+@dataclass(frozen=True, slots=True)
+class Closure:
+    """A day every counter is closed, and why (the holiday's or the comune's name for it)."""
+
+    day: date
+    reason: str
+
+    def to_json(self) -> JSONObject:
+        return {"date": self.day.isoformat(), "reason": self.reason}
+
 
 @dataclass(frozen=True, slots=True)
 class BookingRules:

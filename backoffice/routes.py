@@ -13,7 +13,8 @@ from aiohttp import BodyPartReader, web
 from sqlalchemy.exc import SQLAlchemyError
 
 from backoffice import schemas
-from backoffice.appkeys import ENGINE, SESSIONMAKER, SETTINGS
+from backoffice.appkeys import CLOCK, ENGINE, SESSIONMAKER, SETTINGS
+from backoffice.appointments import ClosedDays
 from backoffice.capabilities import sign_file_token, verify_file_token
 from backoffice.certificates import ROME
 from backoffice.db import ping
@@ -46,6 +47,9 @@ routes = web.RouteTableDef()
 HEALTH_TIMEOUT_SECONDS = 3.0
 EVENTS_DEFAULT_LIMIT = 100
 EVENTS_MAX_LIMIT = 500
+# How far ahead a counter service tells its closed days: enough for the chat to say when
+# a desk reopens after Christmas or Easter.
+CLOSURE_DAYS = 14
 IDEMPOTENCY_KEY_HEADER = "Idempotency-Key"
 STAFF_USER_HEADER = "X-Staff-User"
 
@@ -86,24 +90,38 @@ async def get_health(request: web.Request) -> web.Response:
 # --- counter services -----------------------------------------------------------------
 
 
+def _closures(request: web.Request) -> list[JSONObject]:
+    """The holidays and the comune's closing days from today (Rome) for CLOSURE_DAYS days."""
+    closed_days = ClosedDays(request.app[SETTINGS].comune_closing_days)
+    today = request.app[CLOCK]().astimezone(ROME).date()
+    return [closure.to_json() for closure in closed_days.ahead(today, CLOSURE_DAYS)]
+
+
 @routes.get("/v1/counter-services")
 async def list_counter_services(request: web.Request) -> web.Response:
-    """List every counter service with its opening hours."""
+    """List every counter service with its opening hours and closed days."""
     async with request.app[SESSIONMAKER]() as session:
         services = await CounterServiceRepository(session).list()
+    # Every counter closes on the same days; each service carries them so that a service
+    # looks the same listed or fetched alone.
+    closures = _closures(request)
     return web.json_response(
-        {"counter_services": [service.to_json() for service in services]}
+        {
+            "counter_services": [
+                {**service.to_json(), "closures": closures} for service in services
+            ]
+        }
     )
 
 
 @routes.get("/v1/counter-services/{code}")
 async def get_counter_service(request: web.Request) -> web.Response:
-    """Return one counter service by code."""
+    """Return one counter service by code, with its closed days of the next two weeks."""
     async with request.app[SESSIONMAKER]() as session:
         service = await CounterServiceRepository(session).get(
             request.match_info["code"]
         )
-    return web.json_response(service.to_json())
+    return web.json_response({**service.to_json(), "closures": _closures(request)})
 
 
 # --- practice types -------------------------------------------------------------------

@@ -5,9 +5,9 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_datetime
@@ -22,6 +22,9 @@ logger = logging.getLogger(__name__)
 ROME = ZoneInfo("Europe/Rome")
 STAFF_SERVICE = "protocollo"  # the URP/protocollo desk answers handed-off chats
 RECENT_LINES = 10
+# Today and two weeks after: the back office tells the closed days of the next 14 days, so a
+# desk closed over the holidays is still found when it reopens.
+LOOKAHEAD_DAYS = 15
 
 
 @dataclass(frozen=True)
@@ -41,11 +44,18 @@ class CitizenAction:
     value: int = 0
 
 
-def next_opening(hours: Sequence[OpeningHours], now: datetime) -> tuple[bool, datetime | None]:
-    """Whether the desk is open at `now` (Rome time), and when it opens next if not."""
+def next_opening(
+    hours: Sequence[OpeningHours], now: datetime, closed: Collection[date] = frozenset()
+) -> tuple[bool, datetime | None]:
+    """Whether the desk is open at `now` (Rome time), and when it opens next if not.
+
+    `closed` are the days it stays shut whatever its hours say: holidays, the comune's own.
+    """
     local = now.astimezone(ROME)
-    for days_ahead in range(0, 8):
-        day = (local + timedelta(days=days_ahead)).date()
+    for days_ahead in range(LOOKAHEAD_DAYS):
+        day = local.date() + timedelta(days=days_ahead)
+        if day in closed:
+            continue
         for interval in sorted(hours, key=lambda h: h.opens):
             if interval.weekday != day.weekday():
                 continue
@@ -125,7 +135,8 @@ class Handoffs:
             service = await self._backoffice.get_counter_service(STAFF_SERVICE)
         except BackOfficeError:
             return True, None  # unknown: better to try than to turn the citizen away
-        return next_opening(service.opening_hours, datetime.now(ROME))
+        closed = {closure.date for closure in service.closures}
+        return next_opening(service.opening_hours, datetime.now(ROME), closed)
 
     async def start(self, chat_id: int, topic: str) -> None:
         """Open a ticket and its topic, post what the citizen was doing, tell the citizen."""

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from sqlalchemy import update
 from telegram.ext import ExtBot
 
-from backend_client import CounterService, OpeningHours
+from backend_client import Closure, CounterService, OpeningHours
 from bot.handoff import ROME, Handoffs, next_opening
 from bot.handoff_store import HandoffStore, TicketRow
 from tests.botapi import BotApiDriver, BotApiServerThread
@@ -22,6 +22,15 @@ def hours(*intervals: tuple[int, str, str]) -> tuple[OpeningHours, ...]:
     return tuple(OpeningHours(weekday=d, opens=o, closes=c) for d, o, c in intervals)
 
 
+# The protocollo desk as seeded: mornings Monday to Friday, Tuesday and Thursday afternoons.
+PROTOCOLLO = hours(
+    *((weekday, "08:30", "12:30") for weekday in range(5)),
+    (1, "15:00", "17:00"),
+    (3, "15:00", "17:00"),
+)
+CHRISTMAS_CLOSURES = frozenset({date(2026, 12, 25), date(2026, 12, 26)})  # Natale, Santo Stefano
+
+
 def test_open_now_and_next_opening_follow_the_desk_hours() -> None:
     week = hours((0, "09:00", "12:30"), (1, "09:00", "12:30"), (1, "15:00", "17:00"))
     tuesday_10 = datetime(2026, 12, 1, 10, 0, tzinfo=ROME)
@@ -31,13 +40,38 @@ def test_open_now_and_next_opening_follow_the_desk_hours() -> None:
     assert next_opening(week, friday_evening) == (False, datetime(2026, 12, 7, 9, 0, tzinfo=ROME))
 
 
-class FakeBackOffice:
-    """The desk's hours, as the back office would give them."""
+def test_on_christmas_the_desk_is_closed_and_reopens_on_the_monday_after() -> None:
+    christmas_10 = datetime(2026, 12, 25, 10, 0, tzinfo=ROME)  # a Friday
 
-    def __init__(self, opening_hours: tuple[OpeningHours, ...]) -> None:
+    assert next_opening(PROTOCOLLO, christmas_10, CHRISTMAS_CLOSURES) == (
+        False,
+        datetime(2026, 12, 28, 8, 30, tzinfo=ROME),
+    )
+
+
+def test_on_christmas_eve_the_desk_is_open() -> None:
+    eve_10 = datetime(2026, 12, 24, 10, 0, tzinfo=ROME)  # a Thursday
+
+    assert next_opening(PROTOCOLLO, eve_10, CHRISTMAS_CLOSURES) == (True, None)
+
+
+def test_a_closed_day_is_never_the_next_opening() -> None:
+    eve_evening = datetime(2026, 12, 24, 18, 0, tzinfo=ROME)
+
+    assert next_opening(PROTOCOLLO, eve_evening, CHRISTMAS_CLOSURES) == (
+        False,
+        datetime(2026, 12, 28, 8, 30, tzinfo=ROME),
+    )
+    assert next_opening(PROTOCOLLO, eve_evening) == (False, datetime(2026, 12, 25, 8, 30, tzinfo=ROME))
+
+
+class FakeBackOffice:
+    """The desk's hours and closed days, as the back office would give them."""
+
+    def __init__(self, opening_hours: tuple[OpeningHours, ...], closures: tuple[Closure, ...] = ()) -> None:
         self.service = CounterService(
             code="protocollo", name="Ufficio Protocollo", description="", location="", slot_minutes=15,
-            desks=1, opening_hours=opening_hours,
+            desks=1, opening_hours=opening_hours, closures=closures,
         )
 
     async def get_counter_service(self, code: str) -> CounterService:
@@ -93,3 +127,26 @@ async def test_transcripts_of_tickets_closed_long_ago_are_forgotten(tmp_path: Pa
     assert await store.transcript(old.id) == []
     assert await store.transcript(recent.id) == [("cittadino", "una domanda")]
     await store.close()
+
+
+async def test_on_a_closed_day_the_citizen_is_told_the_office_reopens_another_day(
+    telegram: BotApiServerThread, tmp_path: Path
+) -> None:
+    # Open all day today by the hours, but today is a holiday: it reopens next week.
+    today = datetime.now(ROME).date()
+    all_day = hours((today.weekday(), "00:00", "23:59"))
+    closures = (Closure(date=today, reason="Natale"),)
+    store = await HandoffStore.open(f"sqlite+aiosqlite:///{tmp_path / 'h.db'}")
+    driver = BotApiDriver(telegram.url)
+    citizen = driver.user(5152, first_name="Pia")
+    citizen.send("ciao")
+    async with ExtBot(telegram.token, base_url=telegram.bot_url, base_file_url=telegram.file_url,
+                      arbitrary_callback_data=True) as bot:
+        handoffs = Handoffs(bot, store, FakeBackOffice(all_day, closures), STAFF)  # type: ignore[arg-type]
+        await handoffs.start(citizen.chat_id, "Anagrafe")
+        told = [m for m in driver.outputs(citizen.chat_id) if m.kind == "text"][-1]
+    next_week = today + timedelta(days=7)
+    assert "Ora gli uffici sono chiusi: riaprono" in told.content
+    assert f" {next_week.day} " in told.content and "alle 0:00" in told.content
+    await store.close()
+    driver.close()

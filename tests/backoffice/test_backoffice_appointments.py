@@ -30,6 +30,7 @@ from backend_client import (
     AppointmentNotFound,
     AppointmentSlot,
     BackOfficeClient,
+    Closure,
     NotLinked,
     SlotClosed,
     SlotTaken,
@@ -170,6 +171,43 @@ async def test_counter_services_say_what_to_bring_and_what_the_cie_costs(
     assert "27,70" in cie["fee_note"]
     assert services["tributi"]["fee_cents"] is None
     assert all(service["requirements"] for service in services.values())
+
+
+async def test_a_counter_service_tells_the_holidays_of_the_next_two_weeks(
+    http: Client, clock: FrozenClock
+) -> None:
+    clock.now = datetime(2026, 12, 20, 10, 0, tzinfo=ROME)
+
+    response = await http.get("/v1/counter-services/protocollo", headers=AUTH)
+
+    assert response.status == 200
+    # From Sunday 20 December to Saturday 2 January; the weekends are not closures.
+    assert (await response.json())["closures"] == [
+        {"date": "2026-12-25", "reason": "Natale"},
+        {"date": "2026-12-26", "reason": "Santo Stefano"},
+        {"date": "2027-01-01", "reason": "Capodanno"},
+    ]
+
+
+async def test_the_comunes_own_closing_days_are_closures_too(
+    database_url: str,
+    seeded_engine: AsyncEngine,
+    clock: FrozenClock,
+    make_settings: Callable[..., Settings],
+) -> None:
+    clock.now = datetime(2026, 12, 20, 10, 0, tzinfo=ROME)
+    app = _app(make_settings(database_url), clock, comune_closing_days={"12-24": "Vigilia di Natale"})
+    async with TestClient(TestServer(app, host="127.0.0.1")) as http:
+        one = await (await http.get("/v1/counter-services/anagrafe", headers=AUTH)).json()
+        listed = await (await http.get("/v1/counter-services", headers=AUTH)).json()
+
+    assert one["closures"][:2] == [
+        {"date": "2026-12-24", "reason": "Vigilia di Natale"},
+        {"date": "2026-12-25", "reason": "Natale"},
+    ]
+    assert [s["closures"] for s in listed["counter_services"] if s["code"] == "anagrafe"] == [
+        one["closures"]
+    ]
 
 
 # --- computed slots -------------------------------------------------------------------
@@ -924,6 +962,17 @@ async def test_the_client_reads_days_slots_and_nearest_as_typed_values(
     assert by_day[0].starts_at == datetime(2026, 12, 1, 8, 30, tzinfo=ROME)
     assert (cie.fee_cents, len(cie.requirements)) == (2220, 3)
     assert cie.fee_note is not None and "27,70" in cie.fee_note
+
+
+async def test_the_client_reads_the_closures_of_a_counter_service(
+    backoffice_client: BackOfficeClient, clock: FrozenClock
+) -> None:
+    clock.now = datetime(2026, 12, 20, 10, 0, tzinfo=ROME)
+
+    protocollo = await backoffice_client.get_counter_service("protocollo")
+
+    assert Closure(date=date(2026, 12, 25), reason="Natale") in protocollo.closures
+    assert [c.date for c in protocollo.closures] == sorted(c.date for c in protocollo.closures)
 
 
 async def test_the_client_books_lists_moves_cancels_and_reminds(
