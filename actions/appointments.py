@@ -262,11 +262,16 @@ class ActionAppointmentBook(Action):
         alternatives: list[AppointmentSlot] | None = None,
     ) -> list[EventType]:
         nearest = alternatives if alternatives else await client.nearest_slots(service.code, at, limit=3)
+        offer = "Questi sono i posti liberi più vicini:"
         if not nearest:
-            dispatcher.utter_message(text=f"{why}. Non trovo posti liberi vicini: una persona del Comune può aiutarti.", buttons=[MENU, PERSON])
+            # Nothing near that time (too far ahead, say): the first free places from today.
+            nearest = await client.nearest_slots(service.code, datetime.now(ROME), limit=3)
+            offer = "I primi posti liberi sono questi:"
+        if not nearest:
+            dispatcher.utter_message(text=f"{why}. Non trovo posti liberi: una persona del Comune può aiutarti.", buttons=[MENU, PERSON])
             return [SlotSet("booking_slot", None)]
         dispatcher.utter_message(
-            text=f"{why}. Questi sono i posti liberi più vicini:",
+            text=f"{why}. {offer}",
             buttons=[slot_button(service.code, s, code) for s in nearest]
             + [{"title": "📅 Altri giorni", "payload": payload("appointment_book", service=service.code, appointment_code=code or "")}, MENU, PERSON],
         )

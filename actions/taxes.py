@@ -150,11 +150,17 @@ class ActionTaxPay(Action):
                 buttons=[MY_TAXES, MENU, PERSON],
             )
             return []
+        # Telegram opens only https links from a button; the caption carries the link anyway.
+        online = (
+            [{"title": "💳 Paga online", "payload": notice.checkout_url}]
+            if notice.checkout_url.startswith("https://")
+            else []
+        )
         dispatcher.utter_message(
             json_message={
                 "qr": notice.qr_payload,
                 "caption": notice_caption(notice),
-                "buttons": [MY_TAXES, MENU, PERSON],
+                "buttons": [*online, MY_TAXES, MENU, PERSON],
             }
         )
         return []

@@ -30,13 +30,16 @@ class ButtonChoice:
     title: str
 
 
+def button(title: str, payload: str) -> InlineKeyboardButton:
+    """A link opens the page (the pagoPA checkout); anything else goes back to the assistant."""
+    if payload.startswith("https://"):
+        return InlineKeyboardButton(title, url=payload)
+    return InlineKeyboardButton(title, callback_data=ButtonChoice(payload, title))
+
+
 def keyboard(buttons: list[dict[str, Any]]) -> InlineKeyboardMarkup | None:
     """One big button per row: easy to read and to press for everyone."""
-    rows = [
-        [InlineKeyboardButton(str(b["title"]), callback_data=ButtonChoice(str(b["payload"]), str(b["title"])))]
-        for b in buttons
-        if b.get("title") and b.get("payload")
-    ]
+    rows = [[button(str(b["title"]), str(b["payload"]))] for b in buttons if b.get("title") and b.get("payload")]
     return InlineKeyboardMarkup(rows) if rows else None
 
 

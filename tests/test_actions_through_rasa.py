@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 import yaml
 
-from tests.stack import ROOT, Stack, mint_link_code, rasa_turn
+from tests.stack import ROOT, Stack, backoffice_api, mint_link_code, rasa_turn
 
 _senders = itertools.count(1)
 MARIO = "RSSMRA50C12C552D"
@@ -303,6 +303,21 @@ def test_booking_by_buttons_shows_what_to_bring_and_gives_a_ticket(stack: Stack)
     assert "è disdetto" in texts(done)
     assert "Non hai appuntamenti" in texts(turn(stack, sender, "/appointment_list"))
     EXERCISED.add("action_appointment_cancel")
+
+
+def test_forged_booking_buttons_get_a_kind_answer_and_book_nothing(stack: Stack) -> None:
+    sender = linked_sender(stack, ANNA)
+    unknown = turn(stack, sender, '/appointment_book{"service": "piscina"}')
+    assert "Per quale ufficio" in texts(unknown)
+    garbled = turn(stack, sender, '/appointment_book{"service": "cie", "appointment_slot": "domani"}')
+    assert "Non ho capito l'orario scelto" in texts(garbled) and "📅 " in str(buttons_of(garbled))
+    far = turn(stack, sender, '/appointment_book{"service": "tributi", "appointment_slot": "2031-01-07T09:00:00+01:00", "appointment_confirm": "yes"}')
+    assert "non riceve" in texts(far) and "I primi posti liberi" in texts(far)
+    assert "🕘 " in str(buttons_of(far)), "the first free places are offered as buttons"
+    someone_elses = turn(stack, sender, '/appointment_cancel{"appointment_code": "ZZ-0000", "appointment_confirm": "yes"}')
+    assert "Non trovo questo appuntamento" in texts(someone_elses)
+    with backoffice_api(stack, f"telegram:{sender}") as api:
+        assert all(a["service_code"] != "tributi" for a in api.get("/v1/appointments").json()["appointments"])
 
 
 def test_every_custom_action_of_the_domain_is_exercised() -> None:

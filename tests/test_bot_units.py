@@ -75,3 +75,16 @@ async def test_updates_of_one_chat_run_in_order_and_other_chats_run_alongside() 
     assert [u for c, u in log if c == 1] == [1, 2, 4]
     assert log[0] == (2, 3), "another chat is not held up by a slow one"
     assert processor._locks == {}, "idle chats are forgotten"
+
+
+def test_an_https_payload_is_a_link_button_and_the_rest_go_back_to_the_assistant() -> None:
+    markup = keyboard([
+        {"title": "💳 Paga online", "payload": "https://pagopa.example/checkout/abc"},
+        {"title": "🏠 Menu", "payload": "/main_menu"},
+        {"title": "Locale", "payload": "http://127.0.0.1/checkout/abc"},
+    ])
+    assert markup is not None
+    online, menu, local = (row[0] for row in markup.inline_keyboard)
+    assert online.url == "https://pagopa.example/checkout/abc" and online.callback_data is None
+    assert menu.url is None and menu.callback_data is not None
+    assert local.url is None, "Telegram opens only https links from a button"
