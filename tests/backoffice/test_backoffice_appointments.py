@@ -42,13 +42,10 @@ from backoffice.appointments import send_appointment_reminders
 from backoffice.db import create_sessionmaker, migrate
 from backoffice.seed import DEMO_CITIZENS
 from sportello.settings import Settings
-
-Client = TestClient[Any, Any]
+from tests.backoffice_http import AUTH, Client, chat, link
 
 ROME = ZoneInfo("Europe/Rome")
 NOW = datetime(2026, 11, 26, 10, 0, tzinfo=ROME)  # a Thursday
-API_KEY = "test-backoffice-key"  # the key conftest gives the server
-AUTH = {"X-API-Key": API_KEY}
 MARIO, GIULIA, ANNA = (citizen.fiscal_code for citizen in DEMO_CITIZENS)
 CODE = re.compile(r"^CE-[ABCDEFGHJKLMNPQRSTUVWXYZ23456789]{4}$")
 
@@ -93,21 +90,6 @@ async def server(
     await test_server.start_server()
     yield test_server
     await test_server.close()
-
-
-def chat(user: int) -> dict[str, str]:
-    return {**AUTH, "X-Channel-User": f"telegram:{user}"}
-
-
-async def link(http: Client, user: int, fiscal_code: str) -> None:
-    response = await http.post(
-        "/v1/link-codes", json={"fiscal_code": fiscal_code}, headers=AUTH
-    )
-    code = (await response.json())["code"]
-    response = await http.post(
-        "/v1/channel-links", json={"code": code}, headers=chat(user)
-    )
-    assert response.status == 201, await response.text()
 
 
 async def book(

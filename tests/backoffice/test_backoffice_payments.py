@@ -26,29 +26,11 @@ from backoffice.pagopa import is_valid_notice_number
 from backoffice.payments import format_euro, position_status, sign_receipt_token
 from backoffice.seed import DEMO_CITIZENS
 from sportello.settings import Settings
+from tests.backoffice_http import API_KEY, AUTH, Client, chat, link
 
-Client = TestClient[Any, Any]
-
-API_KEY = "test-backoffice-key"  # the key conftest gives the server
-AUTH = {"X-API-Key": API_KEY}
 MARIO, GIULIA, ANNA = (citizen.fiscal_code for citizen in DEMO_CITIZENS)
 PAYLOAD = re.compile(r"PAGOPA\|002\|(\d{18})\|(\d{11})\|(\d+)")
 PAYEE_FISCAL_CODE = Settings(_env_file=None).comune_fiscal_code  # type: ignore[call-arg]
-
-
-def chat(user: int) -> dict[str, str]:
-    return {**AUTH, "X-Channel-User": f"telegram:{user}"}
-
-
-async def link(http: Client, user: int, fiscal_code: str) -> None:
-    response = await http.post(
-        "/v1/link-codes", json={"fiscal_code": fiscal_code}, headers=AUTH
-    )
-    code = (await response.json())["code"]
-    response = await http.post(
-        "/v1/channel-links", json={"code": code}, headers=chat(user)
-    )
-    assert response.status == 201, await response.text()
 
 
 async def error_code(response: aiohttp.ClientResponse) -> str:

@@ -13,7 +13,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import aiohttp
-from aiohttp.test_utils import TestClient
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -21,11 +20,9 @@ from backoffice import models
 from backoffice.capabilities import sign_file_token
 from backoffice.db import create_sessionmaker
 from backoffice.seed import DEMO_CITIZENS
+from tests.backoffice_http import API_KEY, AUTH, Client, chat, link_code
+from tests.backoffice_http import link as link_http
 
-Client = TestClient[Any, Any]
-
-API_KEY = "test-backoffice-key"  # the key conftest gives the server
-AUTH = {"X-API-Key": API_KEY}
 MARIO, GIULIA, ANNA = (citizen.fiscal_code for citizen in DEMO_CITIZENS)
 PDF = b"%PDF-1.4\n1 0 obj << >> endobj\ntrailer << >>\n%%EOF\n"
 JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + b"\x00" * 32
@@ -37,24 +34,8 @@ SEGNALAZIONE = {
 }
 
 
-def chat(user: int) -> dict[str, str]:
-    return {**AUTH, "X-Channel-User": f"telegram:{user}"}
-
-
-async def link_code(http: Client, fiscal_code: str = MARIO) -> str:
-    response = await http.post(
-        "/v1/link-codes", json={"fiscal_code": fiscal_code}, headers=AUTH
-    )
-    assert response.status == 201
-    return str((await response.json())["code"])
-
-
 async def link(http: Client, user: int, fiscal_code: str = MARIO) -> None:
-    code = await link_code(http, fiscal_code)
-    response = await http.post(
-        "/v1/channel-links", json={"code": code}, headers=chat(user)
-    )
-    assert response.status == 201, await response.text()
+    await link_http(http, user, fiscal_code)
 
 
 async def upload(
@@ -121,7 +102,7 @@ async def error_code(response: aiohttp.ClientResponse) -> str:
 async def test_a_link_code_links_the_chat_and_me_shows_the_masked_fiscal_code(
     http: Client,
 ) -> None:
-    code = await link_code(http)
+    code = await link_code(http, MARIO)
 
     response = await http.post(
         "/v1/channel-links", json={"code": code}, headers=chat(1)
@@ -171,7 +152,7 @@ async def test_a_link_code_for_an_unknown_fiscal_code_is_not_found(
 async def test_the_code_is_accepted_in_lower_case_and_without_the_dash(
     http: Client,
 ) -> None:
-    code = await link_code(http)
+    code = await link_code(http, MARIO)
 
     response = await http.post(
         "/v1/channel-links",
@@ -195,7 +176,7 @@ async def test_a_wrong_link_code_is_refused_as_invalid(http: Client) -> None:
 async def test_an_expired_link_code_is_refused_as_expired(
     http: Client, seeded_engine: AsyncEngine
 ) -> None:
-    code = await link_code(http)
+    code = await link_code(http, MARIO)
     async with create_sessionmaker(seeded_engine).begin() as session:
         await session.execute(
             update(models.LinkCode).values(
@@ -212,7 +193,7 @@ async def test_an_expired_link_code_is_refused_as_expired(
 
 
 async def test_a_used_link_code_cannot_link_a_second_chat(http: Client) -> None:
-    code = await link_code(http)
+    code = await link_code(http, MARIO)
     first = await http.post("/v1/channel-links", json={"code": code}, headers=chat(5))
 
     second = await http.post("/v1/channel-links", json={"code": code}, headers=chat(6))
@@ -231,7 +212,7 @@ async def test_after_five_wrong_codes_even_a_right_one_is_refused_for_a_while(
             "/v1/channel-links", json={"code": "ZZZZ-ZZZZ"}, headers=chat(7)
         )
         assert wrong.status == 404
-    code = await link_code(http)
+    code = await link_code(http, MARIO)
 
     response = await http.post(
         "/v1/channel-links", json={"code": code}, headers=chat(7)
