@@ -17,6 +17,9 @@ NLU_DATA := $(shell find nlu -name '*.yml') config.yml
 export RASA_TELEMETRY_ENABLED := false
 export TF_CPP_MIN_LOG_LEVEL := 2
 export ACTION_SERVER_URL ?= http://127.0.0.1:5055/webhook
+# Only for `rasa test` below; the running stack's Rasa gets the token from the settings
+# (sportello/run_rasa.py), and production refuses this development value.
+export ACTION_SERVER_TOKEN ?= dev-action-server-token
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
 .PHONY: help install model run test lint nlu-eval taps bench link-code clean
@@ -53,6 +56,7 @@ $(MODEL): $(NLU_DATA) $(VENV_RASA)/.installed
 model: $(MODEL)
 
 run: install $(MODEL)
+	$(VENV)/bin/python -m sportello.security
 	$(VENV)/bin/python -m backoffice migrate
 	@if [ -n "$$TELEGRAM_BOT_TOKEN" ] || grep -qs '^TELEGRAM_BOT_TOKEN=.' .env; then \
 		$(VENV)/bin/honcho start -f Procfile; \

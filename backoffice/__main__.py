@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import logging
 import sys
 from datetime import UTC, datetime
@@ -21,6 +22,7 @@ from backoffice.errors import CitizenNotFound
 from backoffice.identity import format_link_code
 from backoffice.repositories import IdentityRepository
 from backoffice.seed import seed_demo_data
+from sportello.security import exit_if_unsafe
 from sportello.settings import Settings, get_settings
 
 log = logging.getLogger("backoffice")
@@ -33,7 +35,7 @@ async def prepare_database(settings: Settings) -> None:
     try:
         await migrate(engine)
         log.info("database schema at head")
-        if settings.seed_demo_data:
+        if settings.seeds_demo_data:
             await seed_demo_data(create_sessionmaker(engine))
     finally:
         await engine.dispose()
@@ -73,6 +75,7 @@ def main(argv: list[str] | None = None) -> None:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
     settings = get_settings()
+    exit_if_unsafe(settings, "backoffice")
     asyncio.run(prepare_database(settings))
     if args.command == "link-code":
         try:
@@ -83,13 +86,24 @@ def main(argv: list[str] | None = None) -> None:
             sys.exit(1)
         return
     if args.command == "serve":
-        web.run_app(
-            create_app(settings),
-            host=settings.backoffice_host,
-            port=settings.backoffice_port,
-            access_log_class=AccessLogger,
-            print=lambda message: log.info("%s", message.strip()),
-        )
+        with contextlib.suppress(web.GracefulExit):  # SIGTERM/SIGINT: a clean stop
+            asyncio.run(serve(settings))
+
+
+async def serve(settings: Settings) -> None:
+    """Serve the API and staff page on the internal listener, the public pages on their own."""
+    runner = web.AppRunner(create_app(settings), access_log_class=AccessLogger, handle_signals=True)
+    await runner.setup()
+    listeners = [(settings.backoffice_host, settings.backoffice_port)]
+    if settings.backoffice_public_port and settings.backoffice_public_port != settings.backoffice_port:
+        listeners.append((settings.backoffice_public_host, settings.backoffice_public_port))
+    try:
+        for host, port in listeners:
+            await web.TCPSite(runner, host, port).start()
+            log.info("listening on %s:%d", host, port)
+        await asyncio.Event().wait()
+    finally:
+        await runner.cleanup()
 
 
 if __name__ == "__main__":

@@ -51,6 +51,10 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 API_KEY_HEADER = "X-API-Key"
 PROTECTED_PREFIX = "/v1/"
+# What the public listener serves: the pages a citizen's browser or the desk's phone opens
+# from a signed link. The API and the staff page answer only on the internal listener.
+PUBLIC_PREFIXES = ("/checkout/", "/receipts/", "/files/", "/verify/", "/appointments/verify/")
+PUBLIC_PATHS = ("/health",)
 # JSON bodies are small; uploads are streamed with their own limit (routes.MAX_UPLOAD_BYTES)
 # and never read through this one.
 CLIENT_MAX_SIZE = 1024 * 1024
@@ -186,6 +190,22 @@ def api_key_middleware(expected_key: str) -> Middleware:
     return check_api_key
 
 
+def public_listener_middleware(public_port: int) -> Middleware:
+    """On the public listener, answer only the public pages; everything else is not there."""
+
+    @web.middleware
+    async def public_pages_only(request: web.Request, handler: Handler) -> web.StreamResponse:
+        sockname = request.transport.get_extra_info("sockname") if request.transport else None
+        arrived_on_public = isinstance(sockname, tuple) and len(sockname) >= 2 and sockname[1] == public_port
+        if arrived_on_public and not (
+            request.path in PUBLIC_PATHS or request.path.startswith(PUBLIC_PREFIXES)
+        ):
+            return error_response(404, "not_found", "not found")
+        return await handler(request)
+
+    return public_pages_only
+
+
 class AccessLogger(AbstractAccessLogger):
     """Access log with route templates instead of paths, so no personal data is logged."""
 
@@ -210,11 +230,11 @@ async def _database(app: web.Application) -> AsyncIterator[None]:
 def create_app(settings: Settings | None = None) -> web.Application:
     """Build the back-office application; the database is opened on startup, closed on cleanup."""
     settings = settings or get_settings()
+    middlewares = [error_middleware, api_key_middleware(settings.backoffice_api_key.get_secret_value())]
+    if settings.backoffice_public_port:
+        middlewares.insert(0, public_listener_middleware(settings.backoffice_public_port))
     app = web.Application(
-        middlewares=[
-            error_middleware,
-            api_key_middleware(settings.backoffice_api_key.get_secret_value()),
-        ],
+        middlewares=middlewares,
         client_max_size=CLIENT_MAX_SIZE,
     )
     app[SETTINGS] = settings

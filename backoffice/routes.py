@@ -209,11 +209,8 @@ def public_base_url(request: web.Request) -> str:
 
 
 def file_secret(request: web.Request) -> str:
-    settings = request.app[SETTINGS]
-    secret = getattr(settings, "backoffice_file_secret", None)
-    if secret is not None:
-        return str(secret.get_secret_value())
-    return settings.backoffice_api_key.get_secret_value()
+    """The key of signed links; its own secret, never the API key."""
+    return request.app[SETTINGS].backoffice_file_secret.get_secret_value()
 
 
 def verify_url(request: web.Request) -> Callable[[str], str]:

@@ -1,7 +1,7 @@
 """A minimal page for the comune's clerks: list pratiche and move them along their lifecycle.
 
 Plain HTML, no JavaScript, HTTP Basic auth (any user name, which is recorded in the history;
-the password is BACKOFFICE_STAFF_PASSWORD or, when unset, the API key). Forms carry a token
+the password is BACKOFFICE_STAFF_PASSWORD, never the API key). Forms carry a token
 tied to the user name, so another site cannot make a logged-in browser post a transition.
 """
 
@@ -29,11 +29,7 @@ REALM = "Sportello Digitale - ufficio"
 
 
 def _password(request: web.Request) -> str:
-    settings = request.app[SETTINGS]
-    password = getattr(settings, "backoffice_staff_password", None)
-    if password is not None:
-        return str(password.get_secret_value())
-    return settings.backoffice_api_key.get_secret_value()
+    return request.app[SETTINGS].backoffice_staff_password.get_secret_value()
 
 
 def _staff_user(request: web.Request) -> str | None:

@@ -6,6 +6,7 @@ import logging
 import sys
 
 from bot.app import run
+from sportello.security import exit_if_unsafe
 from sportello.settings import get_settings
 
 
@@ -14,6 +15,7 @@ def main() -> None:
     # httpx logs every request URL, and Telegram URLs carry the bot token.
     logging.getLogger("httpx").setLevel(logging.WARNING)
     settings = get_settings()
+    exit_if_unsafe(settings, "bot")
     if settings.telegram_bot_token is None:
         sys.exit("TELEGRAM_BOT_TOKEN non impostato: `make run` senza token avvia la chat locale.")
     run(settings)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
+from typing import Literal
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -14,24 +15,42 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
 
+    # development: zero-config `make run` on a laptop (documented secrets, demo data);
+    # production: every process refuses to start on a missing, default, short or reused
+    # secret (sportello/security.py) and seeds nothing.
+    sportello_env: Literal["development", "production"] = "development"
+
     telegram_bot_token: SecretStr | None = None
     telegram_api_url: str = "https://api.telegram.org"
     staff_chat_id: int | None = None
 
     database_url: str = "sqlite+aiosqlite:///var/sportello.db"
     backoffice_url: str = "http://127.0.0.1:8090"
+    # Secrets: each has its own purpose; the development defaults are documented in
+    # SECURITY.md and refused in production.
     backoffice_api_key: SecretStr = SecretStr("dev-backoffice-key")
+    # The staff page's password (any user name).
+    backoffice_staff_password: SecretStr = SecretStr("dev-staff-password")
+    # Signs the short-lived links of certificates, receipts, checkouts and tickets.
+    backoffice_file_secret: SecretStr = SecretStr("dev-file-link-secret")
+    # Rasa sends it to the action server (endpoints.yml), which refuses calls without it.
+    action_server_token: SecretStr = SecretStr("dev-action-server-token")
+
+    # The API (/v1) and the staff page listen here: loopback unless a proxy needs otherwise.
     backoffice_host: str = "127.0.0.1"
     backoffice_port: int = 8090
-    seed_demo_data: bool = True
-    # The staff page's password (any user name); unset, it is the API key.
-    backoffice_staff_password: SecretStr | None = None
-    # Signs the short-lived download links of certificates; unset, derived from the API key.
-    backoffice_file_secret: SecretStr | None = None
+    # The public pages only (checkout, receipts, files, verification pages) also listen here,
+    # the one address of the back office a reverse proxy exposes; 0 turns that listener off.
+    backoffice_public_host: str = "127.0.0.1"
+    backoffice_public_port: int = Field(default=8091, ge=0, le=65535)
+    # Demo citizens, pratiche and taxes on first start; unset: only in development.
+    seed_demo_data: bool | None = None
 
     rasa_url: str = "http://127.0.0.1:5005"
     rasa_timeout_seconds: float = 20.0
     action_server_url: str = "http://127.0.0.1:5055/webhook"
+    action_server_host: str = "127.0.0.1"
+    action_server_port: int = 5055
 
     webhook_url: str | None = None
     webhook_secret: SecretStr | None = None
@@ -86,6 +105,16 @@ class Settings(BaseSettings):
                 if not re.fullmatch(r"(\d{4}-)?\d{2}-\d{2}", str(day)):
                     raise ValueError(f"closing day {day!r} is not MM-DD or YYYY-MM-DD")
         return value
+
+
+    @property
+    def production(self) -> bool:
+        return self.sportello_env == "production"
+
+    @property
+    def seeds_demo_data(self) -> bool:
+        """Whether the back office seeds the demo data: never by default in production."""
+        return self.seed_demo_data if self.seed_demo_data is not None else not self.production
 
 
 @lru_cache(maxsize=1)

@@ -9,6 +9,8 @@ from aiohttp.test_utils import TestClient
 Client = TestClient[Any, Any]
 
 API_KEY = "test-backoffice-key"  # the key tests/backoffice/conftest.py gives the server
+STAFF_PASSWORD = "test-staff-password"  # the staff page's own password, never the API key
+FILE_SECRET = "test-file-link-secret"  # signs file, receipt and checkout links
 AUTH = {"X-API-Key": API_KEY}
 
 

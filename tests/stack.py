@@ -18,7 +18,6 @@ import httpx
 from tests.botapi import BotApiDriver, BotApiServerThread
 
 ROOT = Path(__file__).resolve().parent.parent
-RASA_BIN = ROOT / ".venv-rasa" / "bin" / "rasa"
 MODEL = ROOT / "models" / "current.tar.gz"
 STAFF_CHAT_ID = -1001234567890
 
@@ -143,6 +142,9 @@ def base_env(tmp: Path) -> dict[str, str]:
         {
             "DATABASE_URL": f"sqlite+aiosqlite:///{tmp / 'backoffice.db'}",
             "BACKOFFICE_API_KEY": "test-service-key",
+            "BACKOFFICE_STAFF_PASSWORD": "test-staff-password",
+            "BACKOFFICE_FILE_SECRET": "test-file-link-secret",
+            "ACTION_SERVER_TOKEN": "test-action-server-token",
             "RASA_TELEMETRY_ENABLED": "false",
             "TF_CPP_MIN_LOG_LEVEL": "2",
             "PYTHONUNBUFFERED": "1",
@@ -156,10 +158,12 @@ def base_env(tmp: Path) -> dict[str, str]:
 
 def start_stack(tmp: Path) -> Stack:
     env = base_env(tmp)
-    bo_port, actions_port, rasa_port = free_port(), free_port(), free_port()
+    bo_port, public_port, actions_port, rasa_port = free_port(), free_port(), free_port(), free_port()
     env.update(
         {
             "BACKOFFICE_PORT": str(bo_port),
+            "BACKOFFICE_PUBLIC_PORT": str(public_port),
+            "ACTION_SERVER_PORT": str(actions_port),
             "BACKOFFICE_URL": f"http://127.0.0.1:{bo_port}",
             "ACTION_SERVER_URL": f"http://127.0.0.1:{actions_port}/webhook",
             "RASA_URL": f"http://127.0.0.1:{rasa_port}",
@@ -174,7 +178,7 @@ def start_stack(tmp: Path) -> Stack:
     )
     actions = Service(
         "actions",
-        [sys.executable, "-m", "rasa_sdk", "--actions", "actions", "--port", str(actions_port)],
+        [sys.executable, "-m", "actions"],
         env,
         tmp,
         ready=http_ok(f"http://127.0.0.1:{actions_port}/health"),
@@ -182,7 +186,7 @@ def start_stack(tmp: Path) -> Stack:
     rasa = Service(
         "rasa",
         [
-            str(RASA_BIN), "run", "--model", str(MODEL), "--port", str(rasa_port),
+            sys.executable, "-m", "sportello.run_rasa", "run", "--model", str(MODEL), "--port", str(rasa_port),
             "--interface", "127.0.0.1", "--credentials", "credentials.yml",
             "--endpoints", "endpoints.yml",
         ],

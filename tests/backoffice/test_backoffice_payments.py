@@ -26,7 +26,7 @@ from backoffice.pagopa import is_valid_notice_number
 from backoffice.payments import format_euro, position_status, sign_receipt_token
 from backoffice.seed import DEMO_CITIZENS
 from sportello.settings import Settings
-from tests.backoffice_http import API_KEY, AUTH, Client, chat, link
+from tests.backoffice_http import AUTH, FILE_SECRET, Client, chat, link
 
 MARIO, GIULIA, ANNA = (citizen.fiscal_code for citizen in DEMO_CITIZENS)
 PAYLOAD = re.compile(r"PAGOPA\|002\|(\d{18})\|(\d{11})\|(\d+)")
@@ -371,8 +371,8 @@ async def test_a_receipt_link_cannot_be_forged_or_borrowed_from_a_certificate(
 ) -> None:
     now = datetime.now(UTC)
     forged = sign_receipt_token("not-the-secret", 1, now)
-    certificate_token = sign_file_token(API_KEY, 1, now)
-    expired = sign_receipt_token(API_KEY, 1, now - timedelta(days=8))
+    certificate_token = sign_file_token(FILE_SECRET, 1, now)
+    expired = sign_receipt_token(FILE_SECRET, 1, now - timedelta(days=8))
 
     for token in (forged, certificate_token, "1.2.3", "garbage"):
         response = await http.get(f"/receipts/{token}")

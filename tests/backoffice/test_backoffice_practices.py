@@ -20,7 +20,7 @@ from backoffice import models
 from backoffice.capabilities import sign_file_token
 from backoffice.db import create_sessionmaker
 from backoffice.seed import DEMO_CITIZENS
-from tests.backoffice_http import API_KEY, AUTH, Client, chat, link_code
+from tests.backoffice_http import API_KEY, AUTH, FILE_SECRET, STAFF_PASSWORD, Client, chat, link_code
 from tests.backoffice_http import link as link_http
 
 MARIO, GIULIA, ANNA = (citizen.fiscal_code for citizen in DEMO_CITIZENS)
@@ -624,7 +624,7 @@ async def test_a_download_url_expires_after_an_hour_and_cannot_be_forged(
     document_id = int(token.split(".")[0])
 
     expired = sign_file_token(
-        API_KEY, document_id, datetime.now(UTC) - timedelta(hours=1, seconds=1)
+        FILE_SECRET, document_id, datetime.now(UTC) - timedelta(hours=1, seconds=1)
     )
     forged = f"{document_id}.{int(datetime.now(UTC).timestamp()) + 3600}.AAAA"
     stale = await http.get(f"/files/{expired}")
@@ -889,8 +889,10 @@ def _basic(user: str, password: str) -> dict[str, str]:
 async def test_the_staff_page_needs_basic_auth(http: Client) -> None:
     anonymous = await http.get("/staff")
     wrong = await http.get("/staff", headers=_basic("mario", "nope"))
+    # The service credential is not a staff login: each secret has one purpose.
+    service_key = await http.get("/staff", headers=_basic("mario", API_KEY))
 
-    assert anonymous.status == wrong.status == 401
+    assert anonymous.status == wrong.status == service_key.status == 401
     assert anonymous.headers["WWW-Authenticate"].startswith("Basic ")
 
 
@@ -898,7 +900,7 @@ async def test_the_staff_page_lists_pratiche_and_its_form_makes_a_transition(
     http: Client,
 ) -> None:
     year = datetime.now(UTC).year
-    auth = _basic("m.bianchi", API_KEY)
+    auth = _basic("m.bianchi", STAFF_PASSWORD)
 
     page = await http.get("/staff", headers=auth)
 
@@ -936,7 +938,7 @@ async def test_a_staff_form_without_its_token_is_refused(http: Client) -> None:
     response = await http.post(
         f"/staff/practices/{year}/000122/transition",
         data={"token": "forged", "to": "archiviata"},
-        headers=_basic("m.bianchi", API_KEY),
+        headers=_basic("m.bianchi", STAFF_PASSWORD),
         allow_redirects=False,
     )
 

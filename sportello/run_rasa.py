@@ -1,0 +1,34 @@
+"""Start Rasa with this project's settings: `python -m sportello.run_rasa <rasa arguments>`.
+
+Rasa imports none of our code, so the settings it needs (the action server's URL and token,
+read by endpoints.yml from the environment) are put in its environment here, from the same
+settings object and `.env` every other process reads; in production it refuses to start on
+an unsafe token.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+from sportello.security import exit_if_unsafe
+from sportello.settings import get_settings
+
+RASA = Path(__file__).resolve().parent.parent / ".venv-rasa" / "bin" / "rasa"
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Check the settings, then replace this process with Rasa."""
+    settings = get_settings()
+    exit_if_unsafe(settings, "rasa")
+    env = dict(os.environ)
+    env["ACTION_SERVER_URL"] = settings.action_server_url
+    env["ACTION_SERVER_TOKEN"] = settings.action_server_token.get_secret_value()
+    env.setdefault("RASA_TELEMETRY_ENABLED", "false")
+    args = argv if argv is not None else sys.argv[1:]
+    os.execve(str(RASA), [str(RASA), *args], env)
+
+
+if __name__ == "__main__":
+    main()
