@@ -16,10 +16,9 @@ NLU_DATA := $(shell find nlu -name '*.yml') config.yml
 
 export RASA_TELEMETRY_ENABLED := false
 export TF_CPP_MIN_LOG_LEVEL := 2
-export ACTION_SERVER_URL ?= http://127.0.0.1:5055/webhook
-# Only for `rasa test` below; the running stack's Rasa gets the token from the settings
-# (sportello/run_rasa.py), and production refuses this development value.
-export ACTION_SERVER_TOKEN ?= dev-action-server-token
+# endpoints.yml reads these; only `rasa test` below needs them from here: the running stack's
+# Rasa gets them from the settings (sportello/run_rasa.py), and production refuses this token.
+RASA_TEST_ENV := ACTION_SERVER_URL=http://127.0.0.1:5055/webhook ACTION_SERVER_TOKEN=dev-action-server-token
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
 .PHONY: help install model run test lint nlu-eval taps bench link-code clean
@@ -56,10 +55,10 @@ $(MODEL): $(NLU_DATA) $(VENV_RASA)/.installed
 model: $(MODEL)
 
 run: install $(MODEL)
-	$(VENV)/bin/python -m sportello.security
+	@$(VENV)/bin/python -m sportello.security
 	$(VENV)/bin/python -m backoffice migrate
 	@if [ -n "$$TELEGRAM_BOT_TOKEN" ] || grep -qs '^TELEGRAM_BOT_TOKEN=.' .env; then \
-		$(VENV)/bin/honcho start -f Procfile; \
+		$(VENV)/bin/python -m sportello.ports && $(VENV)/bin/honcho start -f Procfile; \
 	else \
 		$(VENV)/bin/python -m bot.localchat; \
 	fi
@@ -71,7 +70,7 @@ lint: $(VENV)/.installed
 test: install $(MODEL) lint
 	mkdir -p results
 	$(VENV_RASA)/bin/rasa data validate --config config.yml --domain nlu/domain --data nlu/data
-	$(VENV_RASA)/bin/rasa test core --model $(MODEL) --stories tests/stories --out results/stories \
+	$(RASA_TEST_ENV) $(VENV_RASA)/bin/rasa test core --model $(MODEL) --stories tests/stories --out results/stories \
 		--fail-on-prediction-errors --endpoints endpoints.yml >results/stories.log 2>&1 \
 		|| { tail -40 results/stories.log; cat results/stories/failed_test_stories.yml 2>/dev/null; exit 1; }
 	$(VENV)/bin/pytest

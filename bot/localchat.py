@@ -17,11 +17,13 @@ from pathlib import Path
 
 import httpx
 
+from sportello.ports import exit_if_taken, wanted_ports
+from sportello.settings import get_settings
 from tests.botapi import BotApiDriver, BotApiTimeout, BotMessage, TelegramUser
 
 ROOT = Path(__file__).resolve().parent.parent
-TELEGRAM_URL = "http://127.0.0.1:8081"
-RASA_URL = "http://127.0.0.1:5005"
+TELEGRAM_PORT = int(os.environ.get("LOCALCHAT_TELEGRAM_PORT", "8081"))
+TELEGRAM_URL = f"http://127.0.0.1:{TELEGRAM_PORT}"
 LOG = ROOT / "var" / "log" / "stack.log"
 FILES = ROOT / "var" / "localchat"
 
@@ -42,7 +44,7 @@ def wait_for(what: str, check: Callable[[], bool], timeout: float, stack: subpro
 
 def rasa_ready() -> bool:
     response = httpx.post(
-        f"{RASA_URL}/webhooks/rest/webhook",
+        f"{get_settings().rasa_url.rstrip('/')}/webhooks/rest/webhook",
         json={"sender": "localchat-probe", "message": "/main_menu"},
         timeout=5,
     )
@@ -92,8 +94,9 @@ def converse(citizen: TelegramUser) -> None:
 
 def main() -> None:
     LOG.parent.mkdir(parents=True, exist_ok=True)
+    exit_if_taken(wanted_ports(get_settings(), TELEGRAM_PORT))
     print("Avvio back office, action server, Rasa e bot (circa un minuto)…")
-    env = {**os.environ, "ACTION_SERVER_URL": os.environ.get("ACTION_SERVER_URL", "http://127.0.0.1:5055/webhook")}
+    env = dict(os.environ)
     with LOG.open("ab") as log:
         stack = subprocess.Popen(
             [str(ROOT / ".venv" / "bin" / "honcho"), "start", "-f", "Procfile.local"],

@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
+from urllib.parse import urlparse
 
 from sportello.security import exit_if_unsafe
 from sportello.settings import get_settings
@@ -26,7 +27,14 @@ def main(argv: list[str] | None = None) -> None:
     env["ACTION_SERVER_URL"] = settings.action_server_url
     env["ACTION_SERVER_TOKEN"] = settings.action_server_token.get_secret_value()
     env.setdefault("RASA_TELEMETRY_ENABLED", "false")
-    args = argv if argv is not None else sys.argv[1:]
+    args = list(argv if argv is not None else sys.argv[1:])
+    if args[:1] == ["run"]:
+        # Listen where the bot looks for Rasa (RASA_URL), on loopback unless told otherwise.
+        url = urlparse(settings.rasa_url)
+        if "--port" not in args and "-p" not in args:
+            args += ["--port", str(url.port or 5005)]
+        if "--interface" not in args and "-i" not in args:
+            args += ["--interface", url.hostname or "127.0.0.1"]
     os.execve(str(RASA), [str(RASA), *args], env)
 
 

@@ -6,7 +6,7 @@ import re
 from functools import lru_cache
 from typing import Literal
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -48,9 +48,10 @@ class Settings(BaseSettings):
 
     rasa_url: str = "http://127.0.0.1:5005"
     rasa_timeout_seconds: float = 20.0
-    action_server_url: str = "http://127.0.0.1:5055/webhook"
     action_server_host: str = "127.0.0.1"
     action_server_port: int = 5055
+    # Where Rasa calls the actions; unset, the action server's own host and port.
+    action_server_url: str = ""
 
     webhook_url: str | None = None
     webhook_secret: SecretStr | None = None
@@ -106,6 +107,12 @@ class Settings(BaseSettings):
                     raise ValueError(f"closing day {day!r} is not MM-DD or YYYY-MM-DD")
         return value
 
+
+    @model_validator(mode="after")
+    def _derived_urls(self) -> Settings:
+        if not self.action_server_url:
+            self.action_server_url = f"http://{self.action_server_host}:{self.action_server_port}/webhook"
+        return self
 
     @property
     def production(self) -> bool:

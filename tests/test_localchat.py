@@ -3,15 +3,26 @@
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
 from pathlib import Path
 
-from tests.stack import ROOT, base_env
+from tests.stack import ROOT, base_env, free_port
 
 
 def test_the_local_chat_greets_answers_and_presses_buttons(tmp_path: Path) -> None:
-    env = {**base_env(tmp_path), "ACTION_SERVER_URL": "http://127.0.0.1:5055/webhook"}
+    # Ports of its own, so another stack running on this machine (make run) changes nothing.
+    telegram_port = free_port()
+    env = {
+        **base_env(tmp_path),
+        "BACKOFFICE_PORT": str(free_port()),
+        "BACKOFFICE_PUBLIC_PORT": str(free_port()),
+        "ACTION_SERVER_PORT": str(free_port()),
+        "RASA_URL": f"http://127.0.0.1:{free_port()}",
+        "LOCALCHAT_TELEGRAM_PORT": str(telegram_port),
+    }
+    env["BACKOFFICE_URL"] = f"http://127.0.0.1:{env['BACKOFFICE_PORT']}"
     env.pop("TELEGRAM_BOT_TOKEN", None)
     typed = "a che ora apre il comune?\n2\nesci\n"
     done = subprocess.run(
@@ -31,6 +42,23 @@ def test_the_local_chat_greets_answers_and_presses_buttons(tmp_path: Path) -> No
     assert "(premi: 🏠 Menu)" in out
     assert out.count("Cosa vuoi fare?") >= 2
     # The stack it started is gone with it: nothing listens on the local Telegram port.
-    leftover = subprocess.run(["pgrep", "-f", "tests.botapi --port 8081"], capture_output=True)
+    leftover = subprocess.run(["pgrep", "-f", f"tests.botapi --port {telegram_port}"], capture_output=True)
     assert leftover.returncode == 1, "the local stack kept running after the chat ended"
     assert os.path.exists(tmp_path / "backoffice.db")
+
+
+def test_a_taken_port_is_named_in_one_line_and_nothing_starts(tmp_path: Path) -> None:
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        env = {**base_env(tmp_path), "ACTION_SERVER_PORT": str(port),
+               "LOCALCHAT_TELEGRAM_PORT": str(free_port())}
+        done = subprocess.run([sys.executable, "-m", "bot.localchat"], cwd=ROOT, env=env, input="",
+                              capture_output=True, text=True, timeout=60)
+    assert done.returncode == 1
+    assert done.stderr.strip() == (
+        f"La porta {port} (action server (ACTION_SERVER_PORT)) è già in uso: "
+        "ferma l'altro processo o scegli un'altra porta."
+    )
+    assert "Traceback" not in done.stdout + done.stderr
