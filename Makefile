@@ -17,6 +17,8 @@ NLU_DATA := $(shell find nlu -name '*.yml') config.yml
 export RASA_TELEMETRY_ENABLED := false
 export TF_CPP_MIN_LOG_LEVEL := 2
 export ACTION_SERVER_URL ?= http://127.0.0.1:5055/webhook
+# Rasa's tracker store (endpoints.yml); the back office's TRACKER_STORE_URL names the same file.
+export RASA_TRACKER_DB ?= var/rasa-tracker.db
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
 .PHONY: help install model run test lint nlu-eval taps bench link-code clean
@@ -54,6 +56,7 @@ model: $(MODEL)
 
 run: install $(MODEL)
 	$(VENV)/bin/python -m backoffice migrate
+	@mkdir -p $(dir $(RASA_TRACKER_DB))
 	@if [ -n "$$TELEGRAM_BOT_TOKEN" ] || grep -qs '^TELEGRAM_BOT_TOKEN=.' .env; then \
 		$(VENV)/bin/honcho start -f Procfile; \
 	else \

@@ -93,7 +93,11 @@ def converse(citizen: TelegramUser) -> None:
 def main() -> None:
     LOG.parent.mkdir(parents=True, exist_ok=True)
     print("Avvio back office, action server, Rasa e bot (circa un minuto)…")
-    env = {**os.environ, "ACTION_SERVER_URL": os.environ.get("ACTION_SERVER_URL", "http://127.0.0.1:5055/webhook")}
+    env = {
+        "ACTION_SERVER_URL": "http://127.0.0.1:5055/webhook",
+        "RASA_TRACKER_DB": "var/rasa-tracker.db",  # endpoints.yml's tracker store, as the Makefile sets it
+        **os.environ,
+    }
     with LOG.open("ab") as log:
         stack = subprocess.Popen(
             [str(ROOT / ".venv" / "bin" / "honcho"), "start", "-f", "Procfile.local"],
