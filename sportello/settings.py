@@ -96,6 +96,21 @@ class Settings(BaseSettings):
     # How often the back office reminds citizens of tomorrow's appointments; 0 turns it off.
     appointment_reminder_interval_seconds: float = Field(default=3600.0, ge=0)
 
+    # --- Conversations and the citizen's own data (GDPR self-service) --------------------
+    # Rasa's SQL tracker store as the back office reaches it (an async SQLAlchemy URL), to
+    # export and delete conversations. Rasa's side is endpoints.yml's tracker_store with
+    # db: ${RASA_TRACKER_DB}; both must name the same store, never the back office's database.
+    tracker_store_url: str = "sqlite+aiosqlite:///var/rasa-tracker.db"
+    # Days a conversation is kept; older messages are deleted by the back office's job.
+    conversation_retention_days: int = Field(default=90, ge=1)
+
+    @model_validator(mode="after")
+    def _tracker_store_apart(self) -> Settings:
+        # Rasa's table is called "events", like the back office's event feed.
+        if self.tracker_store_url == self.database_url:
+            raise ValueError("TRACKER_STORE_URL must not be DATABASE_URL: Rasa's store needs its own database")
+        return self
+
     @field_validator("comune_closing_days", mode="before")
     @classmethod
     def _closing_days(cls, value: object) -> object:
