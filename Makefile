@@ -18,9 +18,8 @@ export RASA_TELEMETRY_ENABLED := false
 export TF_CPP_MIN_LOG_LEVEL := 2
 # endpoints.yml reads these; only `rasa test` below needs them from here: the running stack's
 # Rasa gets them from the settings (sportello/run_rasa.py), and production refuses this token.
-RASA_TEST_ENV := ACTION_SERVER_URL=http://127.0.0.1:5055/webhook ACTION_SERVER_TOKEN=dev-action-server-token
-# Rasa's tracker store (endpoints.yml); the back office's TRACKER_STORE_URL names the same file.
-export RASA_TRACKER_DB ?= var/rasa-tracker.db
+RASA_TEST_ENV := ACTION_SERVER_URL=http://127.0.0.1:5055/webhook ACTION_SERVER_TOKEN=dev-action-server-token \
+	RASA_TRACKER_DB=results/rasa-test-tracker.db
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
 .PHONY: help install model run test lint nlu-eval taps bench link-code clean
@@ -59,7 +58,6 @@ model: $(MODEL)
 run: install $(MODEL)
 	@$(VENV)/bin/python -m sportello.security
 	$(VENV)/bin/python -m backoffice migrate
-	@mkdir -p $(dir $(RASA_TRACKER_DB))
 	@if [ -n "$$TELEGRAM_BOT_TOKEN" ] || grep -qs '^TELEGRAM_BOT_TOKEN=.' .env; then \
 		$(VENV)/bin/python -m sportello.ports && $(VENV)/bin/honcho start -f Procfile; \
 	else \

@@ -96,7 +96,7 @@ def main() -> None:
     LOG.parent.mkdir(parents=True, exist_ok=True)
     exit_if_taken(wanted_ports(get_settings(), TELEGRAM_PORT))
     print("Avvio back office, action server, Rasa e bot (circa un minuto)…")
-    env = {"RASA_TRACKER_DB": "var/rasa-tracker.db", **os.environ}  # endpoints.yml's tracker store, as the Makefile sets it
+    env = dict(os.environ)
     with LOG.open("ab") as log:
         stack = subprocess.Popen(
             [str(ROOT / ".venv" / "bin" / "honcho"), "start", "-f", "Procfile.local"],

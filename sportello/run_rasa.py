@@ -13,6 +13,8 @@ import sys
 from pathlib import Path
 from urllib.parse import urlparse
 
+from sqlalchemy.engine import make_url
+
 from sportello.security import exit_if_unsafe
 from sportello.settings import get_settings
 
@@ -26,6 +28,11 @@ def main(argv: list[str] | None = None) -> None:
     env = dict(os.environ)
     env["ACTION_SERVER_URL"] = settings.action_server_url
     env["ACTION_SERVER_TOKEN"] = settings.action_server_token.get_secret_value()
+    # endpoints.yml's SQLite tracker store is the file the back office reaches as TRACKER_STORE_URL.
+    store = make_url(settings.tracker_store_url)
+    if store.get_backend_name() == "sqlite" and store.database:
+        Path(store.database).parent.mkdir(parents=True, exist_ok=True)
+        env["RASA_TRACKER_DB"] = store.database
     env.setdefault("RASA_TELEMETRY_ENABLED", "false")
     args = list(argv if argv is not None else sys.argv[1:])
     if args[:1] == ["run"]:

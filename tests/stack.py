@@ -142,7 +142,6 @@ def base_env(tmp: Path) -> dict[str, str]:
         {
             "DATABASE_URL": f"sqlite+aiosqlite:///{tmp / 'backoffice.db'}",
             # Rasa's tracker store of this run, and the same file as the back office reaches it.
-            "RASA_TRACKER_DB": str(tmp / "rasa-tracker.db"),
             "TRACKER_STORE_URL": f"sqlite+aiosqlite:///{tmp / 'rasa-tracker.db'}",
             "BACKOFFICE_API_KEY": "test-service-key",
             "BACKOFFICE_STAFF_PASSWORD": "test-staff-password",

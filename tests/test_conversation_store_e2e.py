@@ -5,12 +5,14 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
+from sqlalchemy.engine import make_url
+
 from tests.stack import Stack, mint_link_code, rasa_turn
 from tests.test_actions_through_rasa import MARIO, texts
 
 
 def tracker_rows(stack: Stack, sender: str) -> int:
-    with sqlite3.connect(Path(stack.env["RASA_TRACKER_DB"])) as db:
+    with sqlite3.connect(Path(make_url(stack.env["TRACKER_STORE_URL"]).database or "")) as db:
         return int(db.execute("SELECT count(*) FROM events WHERE sender_id = ?", (sender,)).fetchone()[0])
 
 
