@@ -17,7 +17,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import aiohttp
-from telegram.error import Forbidden, RetryAfter, TelegramError
+from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
 
 from backend_client import BackOfficeClient, BackOfficeError, FeedEvent
 from bot.render import Renderer
@@ -181,6 +181,12 @@ class NotificationRelay:
                     await asyncio.sleep(delay.total_seconds() if hasattr(delay, "total_seconds") else float(delay))
                 except Forbidden:
                     logger.info("A citizen blocked the bot; event %s not delivered to them", event.id)
+                    break
+                except BadRequest as error:
+                    # Telegram refuses this chat for good ("chat not found": the citizen never
+                    # opened the bot, or deleted the chat). Retrying would hold every later
+                    # event, for every citizen, behind this one.
+                    logger.warning("Event %s not deliverable to one chat: %s", event.id, type(error).__name__)
                     break
                 except TelegramError as error:
                     # Keep the cursor where it is: the event is tried again next round.

@@ -76,6 +76,30 @@ async def test_each_event_is_told_once_and_the_cursor_survives_a_restart(tmp_pat
         server.stop()
 
 
+async def test_a_chat_telegram_refuses_does_not_hold_back_the_others(tmp_path: Path) -> None:
+    """A recipient the bot cannot write to ("chat not found") is skipped, not retried for ever."""
+    server = BotApiServerThread(token="737374:NOTIFY-TEST").start()
+    try:
+        driver = BotApiDriver(server.url)
+        citizen = driver.user(4343, first_name="Anna")
+        citizen.send("ciao")
+        # 990001 never wrote to the bot: Telegram answers "Bad Request: chat not found".
+        feed = FakeFeed([event(1, ("telegram:990001",)), event(2, ("telegram:4343",))])
+        cursor = Cursor(tmp_path / "cursor.json")
+        async with aiohttp.ClientSession() as session, ExtBot(
+            server.token, base_url=server.bot_url, base_file_url=server.file_url, arbitrary_callback_data=True
+        ) as bot:
+            client = type("Client", (), {"events": feed.events_after})()
+            relay = NotificationRelay(client, Renderer(bot, session), cursor)  # type: ignore[arg-type]
+            assert await relay.deliver_pending() == 2
+        told = [m for m in driver.outputs(citizen.chat_id) if m.kind == "text"]
+        assert len(told) == 1 and "2026/000002" in told[0].content
+        assert cursor.load() == 2
+        driver.close()
+    finally:
+        server.stop()
+
+
 def feed_event(kind: str, payload: dict[str, object]) -> FeedEvent:
     return FeedEvent(id=9, type=kind, citizen_id=1, payload=payload, created_at=datetime.now(UTC))
 
