@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import time
 import uuid
-from datetime import date
 from typing import Any
 
 from rasa_sdk import Action, FormValidationAction, Tracker
@@ -15,6 +14,7 @@ from rasa_sdk.types import DomainDict
 from actions import parsing
 from actions.backoffice import backoffice
 from actions.identity import MENU, PERSON, channel_user, linked_citizen
+from actions.when import rome_today
 from backend_client import (
     BackOfficeError,
     BackOfficeUnavailable,
@@ -266,7 +266,7 @@ class ValidatePracticeForm(FormValidationAction):
                 return None
             return code, code
         if field.kind == "date":
-            day = parsing.italian_date(text, date.today())
+            day = parsing.italian_date(text, rome_today())
             if day is None:
                 dispatcher.utter_message(text="Non ho capito la data. Scrivila così: 15/12/2026, oppure «domani».")
                 return None

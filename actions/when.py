@@ -20,6 +20,11 @@ import dateparser
 
 ROME = ZoneInfo("Europe/Rome")
 
+
+def rome_today() -> dt.date:
+    """Today at the comune, whatever the server's own timezone: "oggi" and "domani" are Rome's."""
+    return dt.datetime.now(ROME).date()
+
 PartOfDay = Literal["mattina", "pomeriggio"]
 # Where the parts of the day begin and end, in local time; counters never open at night.
 PARTS_OF_DAY: dict[PartOfDay, tuple[dt.time, dt.time]] = {

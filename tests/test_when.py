@@ -6,6 +6,7 @@ from datetime import UTC, date, datetime, time
 
 import pytest
 
+from actions import parsing
 from actions.when import ROME, Wanted, parse_when
 
 NOW = datetime(2026, 11, 26, 10, 0, tzinfo=ROME)  # a Thursday
@@ -147,3 +148,41 @@ def test_the_target_is_the_time_or_the_part_of_days_or_the_day() -> None:
         2026, 12, 1, 15, 0, tzinfo=ROME
     )
     assert Wanted(date(2026, 12, 1)).target() == date(2026, 12, 1)
+
+
+@pytest.mark.parametrize("server_zone", ["Pacific/Kiritimati", "Pacific/Pago_Pago"])
+def test_today_is_romes_whatever_the_servers_timezone(server_zone: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A server set to UTC+14 or UTC-11 still reads "oggi" as the day it is in Cerveteri.
+
+    Between them the two zones disagree with Rome at every hour, so this fails for a plain
+    date.today() whenever it runs.
+    """
+    import time as clock
+
+    from actions.when import rome_today
+
+    monkeypatch.setenv("TZ", server_zone)
+    clock.tzset()
+    try:
+        assert rome_today() == datetime.now(UTC).astimezone(ROME).date()
+        assert parsing.italian_date("oggi", rome_today()) == datetime.now(UTC).astimezone(ROME).date()
+    finally:
+        monkeypatch.undo()
+        clock.tzset()
+
+
+def test_no_code_reads_the_servers_own_day_or_clock() -> None:
+    """date.today(), datetime.now() without a zone and utcnow() give the server's day, not Rome's."""
+    import re
+    from pathlib import Path
+
+    naive = re.compile(r"\bdate\.today\(\)|\bdatetime\.(?:now|today)\(\)|\.utcnow\(\)|time\.localtime\(")
+    root = Path(__file__).resolve().parents[1]
+    found = [
+        f"{path.relative_to(root)}:{number}"
+        for package in ("actions", "bot", "backoffice", "backend_client", "sportello")
+        for path in sorted((root / package).rglob("*.py"))
+        for number, line in enumerate(path.read_text().splitlines(), 1)
+        if naive.search(line)
+    ]
+    assert found == []
