@@ -47,6 +47,7 @@ from backend_client.models import (
     AvailableDay,
     CounterService,
     DaySlots,
+    Delivery,
     EventPage,
     Health,
     LinkCode,
@@ -174,6 +175,31 @@ class BackOfficeClient:
             "GET", "/v1/events", params={"after": after, "limit": limit}
         )
         return self._parse(body, EventPage)
+
+    async def claim_deliveries(self, limit: int = 50, lease_seconds: int = 60) -> list[Delivery]:
+        """Lease due notices for Telegram chats, at most one per chat, oldest first."""
+        body = await self._request(
+            "POST",
+            "/v1/deliveries/claim",
+            json={"channel": "telegram", "limit": limit, "lease_seconds": lease_seconds},
+            retry_on_connection_errors=True,
+        )
+        return self._parse_list(body, "deliveries", Delivery)
+
+    async def delivery_sent(self, delivery_id: int) -> None:
+        """Telegram accepted the notice: it is never sent again."""
+        await self._request("POST", f"/v1/deliveries/{delivery_id}/sent", retry_on_connection_errors=True)
+
+    async def delivery_failed(
+        self, delivery: Delivery, error: str, permanent: bool = False, retry_after: float | None = None
+    ) -> None:
+        """The notice could not go: try later (backing off), or park it when `permanent`."""
+        payload: dict[str, Any] = {"lease": delivery.lease, "error": error, "permanent": permanent}
+        if retry_after is not None:
+            payload["retry_after"] = retry_after
+        await self._request(
+            "POST", f"/v1/deliveries/{delivery.id}/failed", json=payload, retry_on_connection_errors=True
+        )
 
     async def get_practice_type(self, code: str) -> PracticeType:
         """One pratica type with its fields and the question to ask for each; NotFound if unknown."""

@@ -96,6 +96,17 @@ class EventPage(_Result):
     last_id: int
 
 
+class Delivery(_Result):
+    """One notice the back office wants told to one chat, held by this bot until `lease_until`."""
+
+    id: int
+    lease: str
+    lease_until: datetime
+    attempts: int
+    recipient: str
+    event: FeedEvent
+
+
 class LinkCode(_Result):
     """A one-time code that links a chat account to a citizen, as the citizen reads it."""
 

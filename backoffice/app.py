@@ -16,6 +16,7 @@ from aiohttp.web_response import StreamResponse
 from backoffice.appkeys import ENGINE, SESSIONMAKER, SETTINGS
 from backoffice.appointment_routes import setup_appointments
 from backoffice.db import create_engine, create_sessionmaker
+from backoffice.delivery_routes import delivery_routes
 from backoffice.errors import (
     AlreadyBooked,
     AlreadyPaid,
@@ -242,6 +243,7 @@ def create_app(settings: Settings | None = None) -> web.Application:
     app.add_routes(routes)
     app.add_routes(staff_routes)
     app.add_routes(payment_routes)
+    app.add_routes(delivery_routes)
     # After _database: the job needs the sessions, and is cancelled before they close.
     app.cleanup_ctx.append(payment_reminder_job)
     setup_appointments(app)

@@ -503,3 +503,35 @@ class Document(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     practice: Mapped[Practice] = relationship()
+
+
+class Delivery(Base):
+    """One notice to send: an event for one chat account, claimed by a bot with a lease.
+
+    Written with the event, in its transaction, for the accounts linked at that moment, so a
+    bot that starts with nothing has only what happened after the link to tell, never the past.
+    """
+
+    __tablename__ = "deliveries"
+    __table_args__ = (
+        UniqueConstraint("event_id", "recipient"),
+        CheckConstraint("status IN ('pending', 'sent', 'dead')", name="delivery_status"),
+        Index("ix_deliveries_due", "status", "available_at"),
+        Index("ix_deliveries_recipient", "recipient", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(EventId, primary_key=True, autoincrement=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"))
+    # "telegram:123": the channel, then the account on it.
+    recipient: Mapped[str] = mapped_column(String(80))
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    attempts: Mapped[int] = mapped_column(default=0)
+    # When it may be claimed (again): now for a new one, the lease's end for a claimed one,
+    # the backoff's end after a failure.
+    available_at: Mapped[datetime] = mapped_column(default=utcnow)
+    lease: Mapped[str | None] = mapped_column(String(64))
+    last_error: Mapped[str | None] = mapped_column(String(120))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    done_at: Mapped[datetime | None]
+
+    event: Mapped[Event] = relationship()

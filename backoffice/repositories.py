@@ -24,6 +24,7 @@ from backoffice.certificates import (
     new_verification_code,
     render_certificate,
 )
+from backoffice.deliveries import DeliveryRepository
 from backoffice.errors import (
     CitizenNotFound,
     Conflict,
@@ -114,7 +115,13 @@ class EventRepository:
         )
         self._session.add(row)
         await self._session.flush()
-        return _feed_event(row)
+        if citizen_id is not None:
+            recipients = (await self._recipients({citizen_id})).get(citizen_id, [])
+        else:
+            recipients = [channel_user] if channel_user else []
+        # The outbox: what the bots must tell, written in the same transaction as the event.
+        DeliveryRepository(self._session).add(row.id, recipients)
+        return _feed_event(row, tuple(recipients))
 
     async def after(self, after: int, limit: int) -> schemas.EventPage:
         """Return up to `limit` events with id greater than `after`, oldest first."""

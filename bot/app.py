@@ -26,7 +26,7 @@ from backend_client import BackOfficeClient
 from bot import handlers
 from bot.handoff import CitizenAction, Handoffs, StaffAction
 from bot.handoff_store import HandoffStore
-from bot.notifications import Cursor, NotificationRelay
+from bot.notifications import NotificationRelay
 from bot.ordering import PerChatUpdateProcessor
 from bot.rasa import RasaClient
 from bot.render import ButtonChoice, Renderer
@@ -88,7 +88,7 @@ def build_application(settings: Settings) -> Application:  # type: ignore[type-a
         application.bot_data[HANDOFF_WATCH] = asyncio.create_task(
             application.bot_data[handlers.SERVICES].handoffs.watch_unclaimed(settings.handoff_unclaimed_minutes)
         )
-        relay = NotificationRelay(backoffice, renderer, Cursor(state_dir / "event-cursor.json"))
+        relay = NotificationRelay(backoffice, renderer)
         application.bot_data[NOTIFICATIONS] = asyncio.create_task(relay.run_forever())
         await application.bot.set_my_commands(
             [BotCommand(name, text) for name, text in handlers.COMMAND_DESCRIPTIONS.items()]

@@ -1,56 +1,30 @@
 """Tell citizens what happened to their pratiche, from the back office's event feed.
 
-The feed is read with a cursor persisted after every delivered event, so a bot that was
-down delivers on restart what happened meanwhile: none lost, none twice.
+The back office keeps an outbox (one delivery per event and chat); the bot claims due
+deliveries with a lease and marks each sent after Telegram's answer, so a bot that was down,
+or lost its disk, tells on restart exactly what is still owed: none lost, none twice except a
+notice Telegram took just before a crash, before the bot could say so.
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
-import os
 from dataclasses import dataclass
 from datetime import date, datetime
-from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import aiohttp
 from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
 
-from backend_client import BackOfficeClient, BackOfficeError, FeedEvent
+from backend_client import BackOfficeClient, BackOfficeError, Delivery, FeedEvent
 from bot.render import Renderer
 from sportello.formatting import clock, euro, long_date
 
 logger = logging.getLogger(__name__)
 
 CHANNEL_PREFIX = "telegram:"
-
-
-class DeliveryPostponed(Exception):
-    """Telegram could not take a notification now; it is tried again next round."""
-
-
-class Cursor:
-    """The id of the last event handled, in a small file replaced atomically."""
-
-    def __init__(self, path: Path) -> None:
-        self._path = path
-
-    def load(self) -> int:
-        try:
-            return int(json.loads(self._path.read_text(encoding="utf-8"))["after"])
-        except (FileNotFoundError, ValueError, KeyError):
-            return 0
-
-    def save(self, after: int) -> None:
-        temporary = self._path.with_suffix(".tmp")
-        with temporary.open("w", encoding="utf-8") as handle:
-            json.dump({"after": after}, handle)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temporary, self._path)
 
 
 @dataclass(frozen=True)
@@ -129,69 +103,73 @@ def notification(event: FeedEvent) -> Notice | None:
 
 
 class NotificationRelay:
-    """Poll the feed and deliver each event to the chats linked to its citizen."""
+    """Claim due deliveries from the back office's outbox and tell each chat its notice.
+
+    Any number of bots may run this: each claim is a lease, a chat's notices come one at a
+    time and in order, and a notice is marked sent only after Telegram has taken it.
+    """
 
     def __init__(
-        self, client: BackOfficeClient, renderer: Renderer, cursor: Cursor, interval: float = 1.0
+        self,
+        client: BackOfficeClient,
+        renderer: Renderer,
+        interval: float = 1.0,
+        batch: int = 50,
+        lease_seconds: int = 60,
+        concurrency: int = 8,
     ) -> None:
         self._client = client
         self._renderer = renderer
-        self._cursor = cursor
         self._interval = interval
+        self._batch = batch
+        self._lease_seconds = lease_seconds
+        self._slots = asyncio.Semaphore(concurrency)
 
     async def run_forever(self) -> None:
         while True:
             try:
                 await self.deliver_pending()
-            except (BackOfficeError, DeliveryPostponed) as error:
+            except BackOfficeError as error:
                 logger.warning("Notifications postponed: %s", type(error).__name__)
             except Exception as error:  # noqa: BLE001 - the relay must outlive any one bad event
                 logger.error("Notification relay error: %s", type(error).__name__, exc_info=error)
             await asyncio.sleep(self._interval)
 
     async def deliver_pending(self) -> int:
-        """Deliver every event after the cursor; return how many were handled."""
-        after = self._cursor.load()
+        """Deliver what is due now; return how many deliveries were handled."""
         handled = 0
         while True:
-            page = await self._client.events(after=after, limit=100)
-            if not page.events:
+            claimed = await self._client.claim_deliveries(limit=self._batch, lease_seconds=self._lease_seconds)
+            if not claimed:
                 return handled
-            for event in page.events:
-                await self._deliver(event)
-                after = event.id
-                self._cursor.save(after)
-                handled += 1
+            await asyncio.gather(*(self._deliver(delivery) for delivery in claimed))
+            handled += len(claimed)
 
-    async def _deliver(self, event: FeedEvent) -> None:
-        notice = notification(event)
-        if notice is None:
-            return
-        for recipient in event.recipients:
-            user_id = recipient.removeprefix(CHANNEL_PREFIX)
-            if not recipient.startswith(CHANNEL_PREFIX) or not user_id.isdigit():
-                continue  # another channel's user, not ours to tell
-            chat_id = int(user_id)
-            while True:
-                try:
-                    await self._send(chat_id, notice)
-                    break
-                except RetryAfter as error:
-                    delay = error.retry_after
-                    await asyncio.sleep(delay.total_seconds() if hasattr(delay, "total_seconds") else float(delay))
-                except Forbidden:
-                    logger.info("A citizen blocked the bot; event %s not delivered to them", event.id)
-                    break
-                except BadRequest as error:
-                    # Telegram refuses this chat for good ("chat not found": the citizen never
-                    # opened the bot, or deleted the chat). Retrying would hold every later
-                    # event, for every citizen, behind this one.
-                    logger.warning("Event %s not deliverable to one chat: %s", event.id, type(error).__name__)
-                    break
-                except TelegramError as error:
-                    # Keep the cursor where it is: the event is tried again next round.
-                    logger.warning("Could not deliver event %s: %s", event.id, type(error).__name__)
-                    raise DeliveryPostponed(type(error).__name__) from error
+    async def _deliver(self, delivery: Delivery) -> None:
+        async with self._slots:
+            notice = notification(delivery.event)
+            user_id = delivery.recipient.removeprefix(CHANNEL_PREFIX)
+            if notice is None or not user_id.lstrip("-").isdigit():
+                await self._client.delivery_sent(delivery.id)  # nothing to say to this chat
+                return
+            try:
+                await self._send(int(user_id), notice)
+            except RetryAfter as error:
+                delay = error.retry_after
+                seconds = delay.total_seconds() if hasattr(delay, "total_seconds") else float(delay)
+                await self._client.delivery_failed(delivery, "RetryAfter", retry_after=seconds)
+                return
+            except (Forbidden, BadRequest) as error:
+                # The citizen blocked the bot, or Telegram refuses this chat for good ("chat
+                # not found"): parked for the office to see, never retried.
+                logger.info("Delivery %s parked: %s", delivery.id, type(error).__name__)
+                await self._client.delivery_failed(delivery, type(error).__name__, permanent=True)
+                return
+            except TelegramError as error:
+                logger.warning("Delivery %s postponed: %s", delivery.id, type(error).__name__)
+                await self._client.delivery_failed(delivery, type(error).__name__)
+                return
+            await self._client.delivery_sent(delivery.id)
 
     async def _send(self, chat_id: int, notice: Notice) -> None:
         await self._renderer.send_text(chat_id, notice.text, notice.buttons)
@@ -200,6 +178,6 @@ class NotificationRelay:
                 await self._renderer.render(
                     chat_id, [{"custom": {"document_url": notice.document_url, "filename": notice.filename}}]
                 )
-            except (aiohttp.ClientError, TimeoutError) as error:
+            except (aiohttp.ClientError, TimeoutError, TelegramError) as error:
                 # The receipt stays in the back office; the message has gone out.
                 logger.warning("Receipt not attached: %s", type(error).__name__)

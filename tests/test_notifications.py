@@ -8,8 +8,8 @@ from pathlib import Path
 import aiohttp
 from telegram.ext import ExtBot
 
-from backend_client import EventPage, FeedEvent
-from bot.notifications import Cursor, NotificationRelay, notification
+from backend_client import Delivery, FeedEvent
+from bot.notifications import NotificationRelay, notification
 from bot.render import Renderer
 from tests.botapi import BotApiDriver, BotApiServerThread
 
@@ -31,17 +31,29 @@ def event(event_id: int, recipients: tuple[str, ...], to: str = "accolta") -> Fe
     )
 
 
-class FakeFeed:
-    """The back office's feed, in memory."""
+class FakeOutbox:
+    """The back office's outbox, in memory: claim, sent, failed, as the HTTP API does them."""
 
-    def __init__(self, events: list[FeedEvent]) -> None:
-        self.events = events
-        self.reads: list[int] = []
+    def __init__(self, deliveries: list[tuple[int, str]], events: dict[int, FeedEvent]) -> None:
+        self.pending = [
+            Delivery(id=n, lease=f"lease-{n}", lease_until=datetime.now(UTC), attempts=1, recipient=recipient,
+                     event=events[event_id])
+            for n, (event_id, recipient) in enumerate(deliveries, 1)
+        ]
+        self.sent: list[int] = []
+        self.failed: list[tuple[int, str, bool]] = []
 
-    async def events_after(self, after: int, limit: int = 100) -> EventPage:
-        self.reads.append(after)
-        page = tuple(e for e in self.events if e.id > after)[:limit]
-        return EventPage(events=page, last_id=page[-1].id if page else after)
+    async def claim_deliveries(self, limit: int = 50, lease_seconds: int = 60) -> list[Delivery]:
+        taken, self.pending = self.pending[:limit], self.pending[limit:]
+        return taken
+
+    async def delivery_sent(self, delivery_id: int) -> None:
+        self.sent.append(delivery_id)
+
+    async def delivery_failed(
+        self, delivery: Delivery, error: str, permanent: bool = False, retry_after: float | None = None
+    ) -> None:
+        self.failed.append((delivery.id, error, permanent))
 
 
 def test_other_events_say_nothing() -> None:
@@ -49,52 +61,50 @@ def test_other_events_say_nothing() -> None:
     assert notification(quiet) is None
 
 
-async def test_each_event_is_told_once_and_the_cursor_survives_a_restart(tmp_path: Path) -> None:
+async def test_each_delivery_is_told_and_marked_sent_and_a_refusing_chat_is_parked(tmp_path: Path) -> None:
     server = BotApiServerThread(token="737373:NOTIFY-TEST").start()
     try:
         driver = BotApiDriver(server.url)
         citizen = driver.user(4242, first_name="Anna")
         citizen.send("ciao")
-        feed = FakeFeed([event(1, ("telegram:4242",)), event(2, ("telegram:not-a-number", "web:7")), event(3, ("telegram:4242",), "respinta")])
-        cursor = Cursor(tmp_path / "cursor.json")
+        events = {n: event(n, ()) for n in (1, 2, 3)}
+        events[3] = event(3, (), "respinta")
+        quiet = FeedEvent(id=4, type="practice_submitted", citizen_id=1, payload={}, created_at=datetime.now(UTC))
+        events[4] = quiet
+        # 990001 never wrote to the bot: Telegram answers "Bad Request: chat not found".
+        outbox = FakeOutbox(
+            [(1, "telegram:4242"), (2, "telegram:990001"), (3, "telegram:4242"), (4, "telegram:4242")], events
+        )
         async with aiohttp.ClientSession() as session, ExtBot(
             server.token, base_url=server.bot_url, base_file_url=server.file_url, arbitrary_callback_data=True
         ) as bot:
-            renderer = Renderer(bot, session)
-            client = type("Client", (), {"events": feed.events_after})()
-            relay = NotificationRelay(client, renderer, cursor)  # type: ignore[arg-type]
-            assert await relay.deliver_pending() == 3
-            # A new process reading the same cursor file has nothing left to tell.
-            assert await NotificationRelay(client, renderer, Cursor(tmp_path / "cursor.json")).deliver_pending() == 0  # type: ignore[arg-type]
+            relay = NotificationRelay(outbox, Renderer(bot, session), batch=2)  # type: ignore[arg-type]
+            assert await relay.deliver_pending() == 4
         told = [m for m in driver.outputs(citizen.chat_id) if m.kind == "text"]
-        assert ["2026/000001" in told[0].content, "2026/000003" in told[1].content] == [True, True]
         assert len(told) == 2
+        assert ["2026/000001" in told[0].content, "2026/000003" in told[1].content] == [True, True]
         assert "«respinta»" in told[1].content and "🔎 Vedi la pratica" in told[1].buttons
-        assert cursor.load() == 3
+        assert sorted(outbox.sent) == [1, 3, 4], "an event with nothing to say is done too"
+        assert outbox.failed == [(2, "BadRequest", True)]
         driver.close()
     finally:
         server.stop()
 
 
-async def test_a_chat_telegram_refuses_does_not_hold_back_the_others(tmp_path: Path) -> None:
-    """A recipient the bot cannot write to ("chat not found") is skipped, not retried for ever."""
+async def test_telegram_asking_to_wait_postpones_the_delivery_with_its_delay(tmp_path: Path) -> None:
     server = BotApiServerThread(token="737374:NOTIFY-TEST").start()
     try:
         driver = BotApiDriver(server.url)
         citizen = driver.user(4343, first_name="Anna")
         citizen.send("ciao")
-        # 990001 never wrote to the bot: Telegram answers "Bad Request: chat not found".
-        feed = FakeFeed([event(1, ("telegram:990001",)), event(2, ("telegram:4343",))])
-        cursor = Cursor(tmp_path / "cursor.json")
+        outbox = FakeOutbox([(1, "telegram:4343")], {1: event(1, ())})
+        driver.throttle(1, retry_after=7, methods=["sendMessage"])
         async with aiohttp.ClientSession() as session, ExtBot(
             server.token, base_url=server.bot_url, base_file_url=server.file_url, arbitrary_callback_data=True
         ) as bot:
-            client = type("Client", (), {"events": feed.events_after})()
-            relay = NotificationRelay(client, Renderer(bot, session), cursor)  # type: ignore[arg-type]
-            assert await relay.deliver_pending() == 2
-        told = [m for m in driver.outputs(citizen.chat_id) if m.kind == "text"]
-        assert len(told) == 1 and "2026/000002" in told[0].content
-        assert cursor.load() == 2
+            await NotificationRelay(outbox, Renderer(bot, session)).deliver_pending()  # type: ignore[arg-type]
+        assert outbox.failed == [(1, "RetryAfter", False)] and outbox.sent == []
+        assert [m for m in driver.outputs(citizen.chat_id) if m.kind == "text"] == []
         driver.close()
     finally:
         server.stop()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import uuid
+from pathlib import Path
 
 import pytest
 from PIL import Image
@@ -196,6 +197,25 @@ def test_a_change_made_while_the_bot_was_stopped_is_told_once(
     assert [r.content.count(protocol) > 0 for r in told] == [True, True]
     assert "in esame" in told[0].content and "accolta" in told[1].content
     citizen.expect_silence(within=4)
+
+
+def test_a_bot_that_lost_its_disk_tells_nothing_old_again(
+    citizen: TelegramUser, stack: Stack, bot: Service, tmp_path: Path
+) -> None:
+    link(citizen, stack, GIULIA)
+    protocol = submit_for(stack, citizen)
+    transition(stack, protocol, "in_istruttoria")
+    assert protocol in answers(citizen, 1, timeout=40)[0].content
+    own_disk = bot.env["BOT_STATE_DIR"]
+    bot.stop()
+    bot.env["BOT_STATE_DIR"] = str(tmp_path)  # a new, empty volume
+    try:
+        bot.start()
+        citizen.expect_silence(within=6)
+    finally:
+        bot.stop()
+        bot.env["BOT_STATE_DIR"] = own_disk
+        bot.start()
 
 
 def test_a_submission_retried_after_the_back_office_was_down_makes_one_pratica(
