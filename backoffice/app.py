@@ -40,6 +40,7 @@ from backoffice.errors import (
     TooManyAttempts,
     UnsupportedFileType,
 )
+from backoffice.housekeeping import housekeeping_job, housekeeping_routes
 from backoffice.payment_routes import payment_reminder_job, payment_routes
 from backoffice.routes import routes
 from backoffice.staff import staff_routes
@@ -242,7 +243,9 @@ def create_app(settings: Settings | None = None) -> web.Application:
     app.add_routes(routes)
     app.add_routes(staff_routes)
     app.add_routes(payment_routes)
-    # After _database: the job needs the sessions, and is cancelled before they close.
+    app.add_routes(housekeeping_routes)
+    # After _database: the jobs need the sessions, and are cancelled before they close.
     app.cleanup_ctx.append(payment_reminder_job)
     setup_appointments(app)
+    app.cleanup_ctx.append(housekeeping_job)
     return app

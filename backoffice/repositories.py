@@ -470,6 +470,11 @@ def request_fingerprint(request: Any) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
+# How long the first answer to an Idempotency-Key is given again: a retry comes within
+# seconds or minutes, and a key older than this is a new request (its record is dropped).
+IDEMPOTENCY_RETENTION = timedelta(hours=24)
+
+
 class IdempotencyRepository:
     """Idempotency-Key records: the first answer to a creating request, given again to its retries."""
 
@@ -477,9 +482,12 @@ class IdempotencyRepository:
         self._session = session
 
     async def stored_response(
-        self, channel_user: ChannelUser, key: str, fingerprint: str
+        self, channel_user: ChannelUser, key: str, fingerprint: str, now: datetime
     ) -> tuple[int, schemas.JSONObject] | None:
-        """The answer already given to this (channel user, Idempotency-Key), if any."""
+        """The answer already given to this (channel user, Idempotency-Key), if any.
+
+        An answer older than IDEMPOTENCY_RETENTION is forgotten here (the caller commits).
+        """
         record = await self._session.scalar(
             select(models.IdempotencyRecord).where(
                 models.IdempotencyRecord.channel_user == str(channel_user),
@@ -487,6 +495,9 @@ class IdempotencyRepository:
             )
         )
         if record is None:
+            return None
+        if record.created_at <= now - IDEMPOTENCY_RETENTION:
+            await self.forget(channel_user, key)
             return None
         if record.request_hash != fingerprint:
             raise IdempotencyKeyReused(
@@ -520,6 +531,26 @@ class IdempotencyRepository:
             return None
         return record
 
+    async def forget(self, channel_user: ChannelUser, key: str) -> None:
+        """Drop the key's record: the next request with it is a new one (the caller commits)."""
+        await self._session.execute(
+            delete(models.IdempotencyRecord).where(
+                models.IdempotencyRecord.channel_user == str(channel_user),
+                models.IdempotencyRecord.key == key,
+            )
+        )
+        await self._session.flush()
+
+
+async def delete_expired_idempotency_records(session: AsyncSession, now: datetime) -> int:
+    """Drop the answers older than IDEMPOTENCY_RETENTION; the caller commits."""
+    deleted = await session.execute(
+        delete(models.IdempotencyRecord).where(
+            models.IdempotencyRecord.created_at <= now - IDEMPOTENCY_RETENTION
+        )
+    )
+    return int(deleted.rowcount or 0)  # type: ignore[attr-defined]
+
 
 class PracticeRepository:
     """Pratiche: submission, the citizen's view, attachments and the office's transitions."""
@@ -547,7 +578,7 @@ class PracticeRepository:
         """
         idempotency = IdempotencyRepository(self._session)
         fingerprint = request_fingerprint({"practice_type": practice_type, "data": data})
-        stored = await idempotency.stored_response(channel_user, key, fingerprint)
+        stored = await idempotency.stored_response(channel_user, key, fingerprint, now)
         if stored is not None:
             return stored
 
@@ -586,7 +617,9 @@ class PracticeRepository:
         record = await idempotency.reserve(channel_user, key, fingerprint, now)
         if record is None:
             # A concurrent request with the same key got there first and has committed.
-            stored = await idempotency.stored_response(channel_user, key, fingerprint)
+            stored = await idempotency.stored_response(
+                channel_user, key, fingerprint, now
+            )
             if stored is None:  # pragma: no cover - the winner rolled back meanwhile
                 raise Conflict("retry the request")
             return stored

@@ -95,6 +95,9 @@ class Settings(BaseSettings):
     appointment_min_notice_minutes: int = Field(default=30, ge=0)
     # How often the back office reminds citizens of tomorrow's appointments; 0 turns it off.
     appointment_reminder_interval_seconds: float = Field(default=3600.0, ge=0)
+    # How often the back office deletes what it keeps only for a while (the answers to
+    # Idempotency-Key retries after 24 hours); 0 turns it off (POST /v1/jobs/housekeeping).
+    housekeeping_interval_seconds: float = Field(default=3600.0, ge=0)
 
     # --- Conversations and the citizen's own data (GDPR self-service) --------------------
     # Rasa's SQL tracker store as the back office reaches it (an async SQLAlchemy URL), to

@@ -497,6 +497,26 @@ async def test_replaying_a_submission_with_the_same_key_returns_the_same_pratica
     assert await _count_practices(seeded_engine, "telegram:37") == 1
 
 
+async def test_a_key_older_than_a_day_is_a_new_submission(
+    http: Client, seeded_engine: AsyncEngine
+) -> None:
+    await link(http, 36)
+    key = uuid.uuid4().hex
+    first = await (await submit(http, 36, "segnalazione", SEGNALAZIONE, key)).json()
+    async with create_sessionmaker(seeded_engine).begin() as session:
+        await session.execute(
+            update(models.IdempotencyRecord).values(
+                created_at=datetime.now(UTC) - timedelta(hours=25)
+            )
+        )
+
+    again = await submit(http, 36, "segnalazione", SEGNALAZIONE, key)
+
+    assert again.status == 201
+    assert (await again.json())["protocol_number"] != first["protocol_number"]
+    assert await _count_practices(seeded_engine, "telegram:36") == 2
+
+
 async def test_concurrent_replays_with_the_same_key_file_one_pratica(
     http: Client, seeded_engine: AsyncEngine
 ) -> None:
