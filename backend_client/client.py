@@ -267,22 +267,16 @@ class BackOfficeClient:
         return self._parse_list(body, "practices", PracticeSummary)
 
     async def get_practice(
-        self,
-        channel_user: str,
-        protocol_number: str,
-        fiscal_code: str | None = None,
+        self, channel_user: str, protocol_number: str
     ) -> PracticeDetail:
-        """One pratica by protocol ("2026/000123"): the linked owner's, or with its owner's CF.
+        """One pratica by protocol ("2026/000123"), for the chat linked to its owner.
 
-        PracticeNotFound when it does not exist or is someone else's; TooManyAttempts after
-        repeated wrong codici fiscali.
+        NotLinked for a chat linked to nobody (whatever the number; an anonymous
+        segnalazione is still shown to the chat that sent it); PracticeNotFound when it
+        does not exist or is someone else's.
         """
-        params = {"fiscal_code": fiscal_code} if fiscal_code else None
         body = await self._request(
-            "GET",
-            _practice_path(protocol_number),
-            params=params,
-            channel_user=channel_user,
+            "GET", _practice_path(protocol_number), channel_user=channel_user
         )
         return self._parse(body, PracticeDetail)
 

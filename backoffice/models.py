@@ -431,7 +431,7 @@ class LinkCode(Base):
 
 
 class FailedAttempt(Base):
-    """A failed guess by a channel user (a wrong link code, a wrong codice fiscale)."""
+    """A failed guess by a channel user (a wrong link code)."""
 
     __tablename__ = "failed_attempts"
 

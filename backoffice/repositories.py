@@ -216,7 +216,7 @@ def _feed_event(
 LINK_CODE_VALIDITY = timedelta(minutes=15)
 ATTEMPT_WINDOW = timedelta(minutes=15)
 # Failed attempts a channel user may make in ATTEMPT_WINDOW, per kind of guess.
-MAX_FAILED_ATTEMPTS = {"link": 5, "lookup": 10}
+MAX_FAILED_ATTEMPTS = {"link": 5}
 
 
 class IdentityRepository:
@@ -804,31 +804,25 @@ class PracticeRepository:
         return [await self._summary(row) for row in rows]
 
     async def visible(
-        self,
-        year: int,
-        number: int,
-        channel_user: ChannelUser,
-        fiscal_code: str | None,
+        self, year: int, number: int, channel_user: ChannelUser
     ) -> models.Practice:
-        """The pratica if this caller may see it, else PracticeNotFound, as if it did not exist.
+        """The pratica if this chat may see it: the chat linked to its owner, and for an
+        anonymous segnalazione the chat that sent it.
 
-        Visible to the citizen linked to the chat who owns it, to anyone giving the owner's
-        codice fiscale, and (anonymous segnalazioni) to the chat account that submitted it.
+        NotLinked for any other chat linked to nobody, whatever the number (protocols are
+        sequential and codici fiscali computable: knowing both proves nothing); for a linked
+        chat, PracticeNotFound, as if it did not exist.
         """
         practice = await self._by_protocol(year, number)
-        if practice is None:
-            raise PracticeNotFound()
-        if practice.citizen_id is None:
-            if practice.submitted_by == str(channel_user):
-                return practice
-            raise PracticeNotFound()
-        linked = await IdentityRepository(self._session).linked(channel_user)
-        if linked is not None and linked.citizen_id == practice.citizen_id:
+        if (
+            practice is not None
+            and practice.citizen_id is None
+            and practice.submitted_by == str(channel_user)
+        ):
             return practice
-        if fiscal_code:
-            owner = await self._session.get_one(models.Citizen, practice.citizen_id)
-            if owner.fiscal_code == fiscal_code.strip().upper():
-                return practice
+        linked = await IdentityRepository(self._session).require_linked(channel_user)
+        if practice is not None and practice.citizen_id == linked.citizen_id:
+            return practice
         raise PracticeNotFound()
 
     async def attach(

@@ -405,24 +405,12 @@ async def list_practices(request: web.Request) -> web.Response:
 
 @routes.get("/v1/practices/{year}/{number}")
 async def get_practice(request: web.Request) -> web.Response:
-    """One pratica, for its owner's chat or for whoever gives the owner's codice fiscale."""
+    """One pratica, for the chat linked to its owner only (no codice fiscale opens it)."""
     user = channel_user(request)
     year, number = protocol(request)
-    fiscal_code = request.query.get("fiscal_code") or None
-    at = now()
     async with request.app[SESSIONMAKER]() as session:
-        identity = IdentityRepository(session)
-        if fiscal_code is not None:
-            await identity.check_attempts(user, "lookup", at)
         repository = PracticeRepository(session)
-        try:
-            practice = await repository.visible(year, number, user, fiscal_code)
-        except PracticeNotFound:
-            if fiscal_code is not None:
-                # Guessing codici fiscali against protocol numbers is throttled.
-                await identity.record_failure(user, "lookup", at)
-                await session.commit()
-            raise
+        practice = await repository.visible(year, number, user)
         detail = await repository.detail(practice)
     return web.json_response(render_detail(request)(detail))
 
@@ -438,7 +426,7 @@ async def attach_document(request: web.Request) -> web.Response:
         raise InvalidRequest("upload_id is required")
     async with request.app[SESSIONMAKER].begin() as session:
         repository = PracticeRepository(session)
-        practice = await repository.visible(year, number, user, None)
+        practice = await repository.visible(year, number, user)
         change = await repository.attach(practice, user, upload_id, now())
         if change is not None:
             await EventRepository(session).append(

@@ -144,6 +144,17 @@ def test_tracking_by_number_by_list_and_someone_elses_refused(citizen: TelegramU
     assert "Via Roma" not in refused
 
 
+def test_a_chat_not_linked_is_told_how_to_link_never_the_status(citizen: TelegramUser, stack: Stack) -> None:
+    # 2026/000123 is Mario's segnalazione, in esame: a sequential number anyone can try.
+    citizen.send("a che punto è la pratica 2026/000123")
+    refused = answers(citizen)
+    text = said(refused)
+    assert "collega questa chat" in text and "SPID o CIE" in text
+    assert "🔗 Ho il codice" in refused[-1].buttons
+    for status_word in ("Stato:", "in esame", "Storia:", "Lampione", "illuminazione"):
+        assert status_word not in text
+
+
 def submit_for(stack: Stack, citizen: TelegramUser) -> str:
     with backoffice_api(stack, f"telegram:{citizen.user_id}") as api:
         response = api.post(

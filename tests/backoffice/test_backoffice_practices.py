@@ -401,7 +401,7 @@ async def test_submitting_needs_a_linked_citizen_except_for_a_segnalazione(
     mine = await http.get(path(detail["protocol_number"]), headers=chat(32))
     theirs = await http.get(path(detail["protocol_number"]), headers=chat(33))
     assert mine.status == 200
-    assert theirs.status == 404
+    assert theirs.status == 403
 
 
 async def test_submission_data_errors_come_back_per_field_in_italian(
@@ -700,45 +700,56 @@ async def test_someone_elses_protocol_is_refused_exactly_like_a_missing_one(
     assert bodies[0]["error"]["code"] == "practice_not_found"
 
 
-async def test_anyone_giving_the_owners_fiscal_code_sees_the_pratica(
+async def test_a_chat_linked_to_nobody_is_told_no_status_whatever_it_knows(
     http: Client,
 ) -> None:
     year = datetime.now(UTC).year
+    giulias = f"/v1/practices/{year}/000120"
 
-    right = await http.get(
-        f"/v1/practices/{year}/000120",
-        params={"fiscal_code": GIULIA.lower()},
-        headers=chat(53),
+    # The number and the owner's codice fiscale (both guessable) open nothing.
+    with_code = await http.get(
+        giulias, params={"fiscal_code": GIULIA.lower()}, headers=chat(53)
     )
-    wrong = await http.get(
-        f"/v1/practices/{year}/000120",
-        params={"fiscal_code": MARIO},
-        headers=chat(53),
+    bare = await http.get(giulias, headers=chat(53))
+    missing = await http.get(f"/v1/practices/{year}/999999", headers=chat(53))
+
+    assert with_code.status == bare.status == missing.status == 403
+    bodies = [await r.json() for r in (with_code, bare, missing)]
+    assert bodies[0] == bodies[1] == bodies[2]
+    assert bodies[0]["error"]["code"] == "not_linked"
+    assert "integrazione" not in await with_code.text()
+
+
+async def test_another_citizens_chat_is_told_no_status_even_with_the_owners_code(
+    http: Client,
+) -> None:
+    await link(http, 54, MARIO)
+    year = datetime.now(UTC).year
+
+    response = await http.get(
+        f"/v1/practices/{year}/000120", params={"fiscal_code": GIULIA}, headers=chat(54)
     )
 
-    assert right.status == 200
-    detail = await right.json()
+    assert response.status == 404
+    assert await error_code(response) == "practice_not_found"
+
+
+async def test_the_owners_linked_chat_sees_the_status_and_what_is_asked(
+    http: Client,
+) -> None:
+    await link(http, 55, GIULIA)
+    year = datetime.now(UTC).year
+
+    response = await http.get(f"/v1/practices/{year}/000120", headers=chat(55))
+
+    assert response.status == 200
+    detail = await response.json()
     assert detail["status"] == "integrazione_richiesta"
     assert detail["status_label"] == "in attesa di documenti"
     assert detail["next_step"] == (
         "L'ufficio ti chiede un documento: mandalo qui in chat."
     )
     assert "relazione di calcolo" in detail["requested_documents"]
-    assert wrong.status == 404
-
-
-async def test_guessing_fiscal_codes_is_throttled(http: Client) -> None:
-    year = datetime.now(UTC).year
-    statuses = []
-    for _ in range(11):
-        response = await http.get(
-            f"/v1/practices/{year}/000120",
-            params={"fiscal_code": MARIO},
-            headers=chat(54),
-        )
-        statuses.append(response.status)
-
-    assert statuses == [404] * 10 + [429]
 
 
 # --- integration requests and the office's side ---------------------------------------
@@ -942,11 +953,8 @@ async def test_the_staff_page_lists_pratiche_and_its_form_makes_a_transition(
     )
     assert response.status == 303
     assert response.headers["Location"].startswith("/staff?")
-    detail = await http.get(
-        f"/v1/practices/{year}/000122",
-        params={"fiscal_code": ANNA},
-        headers=chat(70),
-    )
+    await link(http, 70, ANNA)
+    detail = await http.get(f"/v1/practices/{year}/000122", headers=chat(70))
     history = (await detail.json())["history"]
     assert history[-1]["status"] == "in_istruttoria"
     assert history[-1]["note"] == "Presa in carico"
