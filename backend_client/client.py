@@ -40,6 +40,7 @@ from backend_client.errors import (
     TooManyAttempts,
     Unauthorized,
     UnsupportedFileType,
+    UploadQuotaExceeded,
 )
 from backend_client.models import (
     Appointment,
@@ -89,6 +90,7 @@ _ERRORS_BY_CODE: dict[str, type[BackOfficeError]] = {
     "file_too_large": FileTooLarge,
     "payload_too_large": FileTooLarge,
     "unsupported_file_type": UnsupportedFileType,
+    "upload_quota_exceeded": UploadQuotaExceeded,
     "invalid_transition": InvalidTransition,
     "idempotency_key_reused": IdempotencyKeyReused,
     "link_expired": DownloadLinkExpired,
@@ -221,7 +223,9 @@ class BackOfficeClient:
     ) -> Upload:
         """Send a file (PDF, JPEG or PNG, at most 20 MB); attach it later by upload_id.
 
-        FileTooLarge, UnsupportedFileType (the back office judges the bytes, not the name).
+        NotLinked (only linked chats upload), UploadQuotaExceeded (the citizen's files of
+        the last 24 hours), FileTooLarge, UnsupportedFileType (the back office judges the
+        bytes, not the name).
         """
         if len(content) > MAX_UPLOAD_BYTES:
             raise FileTooLarge(
@@ -650,6 +654,17 @@ def _error(response: aiohttp.ClientResponse, body: Any) -> BackOfficeError:
             code=code,
             existing=_appointment(existing),
         )
+    if issubclass(error_type, UploadQuotaExceeded):
+        retry_after = response.headers.get("Retry-After", "")
+        details = body["error"] if isinstance(body, dict) else {}
+        return error_type(
+            message,
+            status=response.status,
+            code=code,
+            retry_after=float(retry_after) if retry_after.isdigit() else None,
+            max_files=_int_or_none(details.get("max_files")),
+            max_mb=_int_or_none(details.get("max_mb")),
+        )
     if issubclass(error_type, TooManyAttempts):
         retry_after = response.headers.get("Retry-After", "")
         return error_type(
@@ -659,6 +674,10 @@ def _error(response: aiohttp.ClientResponse, body: Any) -> BackOfficeError:
             retry_after=float(retry_after) if retry_after.isdigit() else None,
         )
     return error_type(message, status=response.status, code=code)
+
+
+def _int_or_none(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
 def _slots(value: Any) -> list[AppointmentSlot]:

@@ -39,6 +39,7 @@ from backoffice.errors import (
     SlotTaken,
     TooManyAttempts,
     UnsupportedFileType,
+    UploadQuotaExceeded,
 )
 from backoffice.housekeeping import housekeeping_job, housekeeping_routes
 from backoffice.payment_routes import payment_reminder_job, payment_routes
@@ -73,6 +74,7 @@ _DOMAIN_ERRORS: dict[type[BackOfficeError], tuple[int, str]] = {
     LinkCodeExpired: (410, "expired_link_code"),
     LinkExpired: (410, "link_expired"),
     TooManyAttempts: (429, "too_many_attempts"),
+    UploadQuotaExceeded: (429, "upload_quota_exceeded"),
     InvalidData: (422, "invalid_data"),
     FileTooLarge: (413, "file_too_large"),
     UnsupportedFileType: (415, "unsupported_file_type"),

@@ -1,6 +1,7 @@
 """Housekeeping: what the back office keeps only for a while, deleted by an hourly job.
 
-Today: the answers kept for Idempotency-Key retries, after IDEMPOTENCY_RETENTION (24 h).
+The answers kept for Idempotency-Key retries, after IDEMPOTENCY_RETENTION (24 h), and the
+files a chat sent that never became part of a pratica, after UNATTACHED_UPLOAD_LIFETIME (a day).
 `POST /v1/jobs/housekeeping` runs it now (cron, tests); HOUSEKEEPING_INTERVAL_SECONDS (3600)
 is how often the back office runs it on its own, 0 never.
 """
@@ -17,7 +18,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from backoffice.appkeys import CLOCK, SESSIONMAKER, SETTINGS
 from backoffice.jobs import run_periodically
-from backoffice.repositories import delete_expired_idempotency_records
+from backoffice.repositories import (
+    delete_expired_idempotency_records,
+    delete_unattached_uploads,
+)
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +35,7 @@ async def housekeep(session: AsyncSession, now: datetime) -> dict[str, int]:
     """Delete what has outlived its time; how many of each. The caller commits."""
     return {
         "idempotency_keys": await delete_expired_idempotency_records(session, now),
+        "uploads": await delete_unattached_uploads(session, now),
     }
 
 

@@ -442,12 +442,17 @@ class FailedAttempt(Base):
 
 
 class Upload(Base):
-    """A file a channel user sent, kept in the database until it is attached to a pratica."""
+    """A file a linked chat sent; kept while it is part of a pratica, a day if it never is."""
 
     __tablename__ = "uploads"
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     channel_user: Mapped[str] = mapped_column(String(80), index=True)
+    # The citizen linked to that chat: only linked chats upload, and the quota is theirs
+    # (NULL for uploads made before that rule).
+    citizen_id: Mapped[int | None] = mapped_column(
+        ForeignKey("citizens.id", ondelete="CASCADE"), index=True
+    )
     filename: Mapped[str] = mapped_column(String(200))
     content_type: Mapped[str] = mapped_column(String(64))
     size: Mapped[int] = mapped_column(Integer)

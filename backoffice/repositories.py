@@ -6,6 +6,7 @@ import hashlib
 import json
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -36,6 +37,7 @@ from backoffice.errors import (
     NotLinked,
     PracticeNotFound,
     TooManyAttempts,
+    UploadQuotaExceeded,
 )
 from backoffice.identity import ChannelUser, mask_fiscal_code, new_link_code
 from backoffice.models import PracticeStatus
@@ -375,8 +377,26 @@ def _linked_citizen(citizen: models.Citizen) -> schemas.LinkedCitizen:
 # --- uploads --------------------------------------------------------------------------
 
 
+# The quota counts what a citizen sent in the last day; a file that never became part of
+# a pratica is deleted a day after it came (backoffice/housekeeping.py).
+UPLOAD_QUOTA_WINDOW = timedelta(hours=24)
+UNATTACHED_UPLOAD_LIFETIME = timedelta(days=1)
+
+
+@dataclass(frozen=True, slots=True)
+class UploadQuota:
+    """How much one citizen may upload in UPLOAD_QUOTA_WINDOW."""
+
+    max_files: int
+    max_mb: int
+
+    @property
+    def max_bytes(self) -> int:
+        return self.max_mb * 1024 * 1024
+
+
 class UploadRepository:
-    """Files channel users send, until and after they are attached to a pratica."""
+    """Files linked chats send, until and after they are attached to a pratica."""
 
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
@@ -388,10 +408,15 @@ class UploadRepository:
         content_type: str,
         content: bytes,
         now: datetime,
+        quota: UploadQuota,
     ) -> schemas.Upload:
+        """Store a file of a linked chat; NotLinked, or UploadQuotaExceeded past the quota."""
+        citizen = await IdentityRepository(self._session).require_linked(channel_user)
+        await self._check_quota(citizen.citizen_id, len(content), now, quota)
         row = models.Upload(
             id=uuid.uuid4().hex,
             channel_user=str(channel_user),
+            citizen_id=citizen.citizen_id,
             filename=filename,
             content_type=content_type,
             size=len(content),
@@ -401,6 +426,54 @@ class UploadRepository:
         self._session.add(row)
         await self._session.flush()
         return _upload(row)
+
+    async def _check_quota(
+        self, citizen_id: int, size: int, now: datetime, quota: UploadQuota
+    ) -> None:
+        if self._session.get_bind().dialect.name == "postgresql":
+            # Two uploads of one citizen at once must not both fit in the last place.
+            await self._session.execute(
+                select(models.Citizen.id)
+                .where(models.Citizen.id == citizen_id)
+                .with_for_update()
+            )
+        since = now - UPLOAD_QUOTA_WINDOW
+        sent = list(
+            await self._session.execute(
+                select(models.Upload.created_at, models.Upload.size)
+                .where(
+                    models.Upload.citizen_id == citizen_id,
+                    models.Upload.created_at > since,
+                )
+                .order_by(models.Upload.created_at)
+            )
+        )
+        files, used = len(sent), sum(row.size for row in sent)
+        if files + 1 <= quota.max_files and used + size <= quota.max_bytes:
+            return
+        # Room comes back as the oldest uploads leave the window.
+        retry_at = now + UPLOAD_QUOTA_WINDOW
+        for created_at, old_size in sent:
+            files, used = files - 1, used - old_size
+            if files + 1 <= quota.max_files and used + size <= quota.max_bytes:
+                retry_at = created_at + UPLOAD_QUOTA_WINDOW
+                break
+        raise UploadQuotaExceeded(
+            max(1, int((retry_at - now).total_seconds()) + 1),
+            quota.max_files,
+            quota.max_mb,
+        )
+
+
+async def delete_unattached_uploads(session: AsyncSession, now: datetime) -> int:
+    """Drop the files that are part of no pratica a day after they came; the caller commits."""
+    deleted = await session.execute(
+        delete(models.Upload).where(
+            models.Upload.practice_id.is_(None),
+            models.Upload.created_at <= now - UNATTACHED_UPLOAD_LIFETIME,
+        )
+    )
+    return int(deleted.rowcount or 0)  # type: ignore[attr-defined]
 
 
 def _upload(row: models.Upload) -> schemas.Upload:

@@ -111,6 +111,7 @@ def test_a_certificate_by_buttons_only_arrives_as_a_pdf(citizen: TelegramUser, s
 
 
 def test_a_segnalazione_with_photo_and_location(citizen: TelegramUser, stack: Stack) -> None:
+    link(citizen, stack, ANNA)  # photos come from linked chats only
     citizen.send("c'è un lampione spento in via Fontana Morella")
     assert "posizione" in answer(citizen).content.lower()
     citizen.send_location(41.99561, 12.09862)
@@ -126,6 +127,29 @@ def test_a_segnalazione_with_photo_and_location(citizen: TelegramUser, stack: St
     citizen.send("lampione spento e palo piegato dopo un incidente")
     corrected = answers(citizen)[-1]
     assert "palo piegato" in corrected.content and "📍 41.99561" in corrected.content
+    citizen.press("✅ Confermo e invio")
+    assert "Numero di protocollo" in said(answers(citizen, 2))
+
+
+def test_a_chat_not_linked_sends_no_photo_but_its_segnalazione_goes_without(
+    citizen: TelegramUser, stack: Stack
+) -> None:
+    citizen.send("c'è un lampione spento in via Fontana Morella")
+    answers(citizen)
+    citizen.send_location(41.99561, 12.09862)
+    answers(citizen)
+    citizen.send("il lampione davanti al civico 12 è spento da una settimana")
+    asked = answers(citizen)[-1]
+    assert "⏭️ Salta" in asked.buttons
+
+    citizen.send_photo(png())
+
+    refused = answers(citizen)
+    assert "chat collegata" in said(refused) and "Salta" in said(refused)
+    assert "🔗 Ho il codice" in refused[-1].buttons
+    citizen.press("⏭️ Salta", message_id=asked.message_id)
+    summary = answers(citizen)[-1]
+    assert "Confermi l'invio?" in summary.content
     citizen.press("✅ Confermo e invio")
     assert "Numero di protocollo" in said(answers(citizen, 2))
 
@@ -252,8 +276,9 @@ def test_a_wrong_fiscal_code_is_answered_kindly_and_asked_again(citizen: Telegra
     ],
 )
 def test_a_wrong_or_oversized_file_is_answered_kindly(
-    citizen: TelegramUser, tg: BotApiDriver, content: bytes, filename: str, mime: str, expected: str
+    citizen: TelegramUser, stack: Stack, tg: BotApiDriver, content: bytes, filename: str, mime: str, expected: str
 ) -> None:
+    link(citizen, stack, GIULIA)
     citizen.send_document(content, filename, mime)
     assert expected in answer(citizen).content
 

@@ -180,6 +180,9 @@ async def test_submission_errors_are_typed_with_the_fields(
 
 
 async def test_upload_errors_are_typed(backoffice_client: BackOfficeClient) -> None:
+    with pytest.raises(NotLinked):
+        await backoffice_client.upload("telegram:7", PDF, "a.pdf", "application/pdf")
+    await _link(backoffice_client, "telegram:7", ANNA)
     with pytest.raises(UnsupportedFileType):
         await backoffice_client.upload("telegram:7", b"GIF89a...", "x.gif", "image/gif")
     with pytest.raises(FileTooLarge):

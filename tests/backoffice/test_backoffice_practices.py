@@ -9,17 +9,24 @@ import asyncio
 import base64
 import re
 import uuid
+from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import aiohttp
+import pytest_asyncio
+from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from backend_client import BackOfficeClient, UploadQuotaExceeded
 from backoffice import models
+from backoffice.app import create_app
 from backoffice.capabilities import sign_file_token
 from backoffice.db import create_sessionmaker
 from backoffice.seed import DEMO_CITIZENS
+from bot import texts
+from sportello.settings import Settings
 from tests.backoffice_http import API_KEY, AUTH, FILE_SECRET, STAFF_PASSWORD, Client, chat, link_code
 from tests.backoffice_http import link as link_http
 
@@ -303,6 +310,7 @@ async def test_one_practice_type_has_a_question_per_field_and_the_nlu_categories
 
 
 async def test_uploads_accept_pdf_jpeg_and_png_by_their_bytes(http: Client) -> None:
+    await link(http, 20)
     for content, content_type in (
         (PDF, "application/pdf"),
         (JPEG, "image/jpeg"),
@@ -321,6 +329,7 @@ async def test_uploads_accept_pdf_jpeg_and_png_by_their_bytes(http: Client) -> N
 async def test_an_upload_that_is_not_pdf_jpeg_or_png_is_refused_whatever_its_name(
     http: Client,
 ) -> None:
+    await link(http, 21)
     response = await upload(http, 21, b"MZ\x90\x00 an executable", "foto.jpg")
 
     assert response.status == 415
@@ -328,6 +337,7 @@ async def test_an_upload_that_is_not_pdf_jpeg_or_png_is_refused_whatever_its_nam
 
 
 async def test_an_upload_over_20_mb_is_refused(http: Client) -> None:
+    await link(http, 22)
     content = PDF + b"\x00" * (20 * 1024 * 1024)
 
     response = await upload(http, 22, content)
@@ -337,12 +347,116 @@ async def test_an_upload_over_20_mb_is_refused(http: Client) -> None:
 
 
 async def test_an_upload_needs_the_file_field(http: Client) -> None:
+    await link(http, 23)
     form = aiohttp.FormData()
     form.add_field("other", PDF, filename="a.pdf")
 
     response = await http.post("/v1/uploads", data=form, headers=chat(23))
 
     assert response.status == 400
+
+
+async def test_a_chat_linked_to_nobody_cannot_upload(
+    http: Client, seeded_engine: AsyncEngine
+) -> None:
+    response = await upload(http, 24, PNG, "foto.png")
+
+    assert response.status == 403
+    assert await error_code(response) == "not_linked"
+    async with create_sessionmaker(seeded_engine)() as session:
+        stored = await session.scalar(select(func.count()).select_from(models.Upload))
+    assert stored == 0
+
+
+@pytest_asyncio.fixture
+async def small_quota(
+    database_url: str, seeded_engine: AsyncEngine, make_settings: Callable[..., Settings]
+) -> AsyncIterator[Client]:
+    """The back office with a quota of 3 files and 1 MB a day per citizen."""
+    settings = make_settings(database_url).model_copy(
+        update={"upload_quota_files": 3, "upload_quota_mb": 1}
+    )
+    server = TestServer(create_app(settings), host="127.0.0.1")
+    await server.start_server()
+    async with TestClient(server) as client:
+        yield client
+    await server.close()
+
+
+async def test_a_citizen_uploads_at_most_the_quotas_files_a_day(small_quota: Client) -> None:
+    http = small_quota
+    await link(http, 25, MARIO)
+    await link(http, 26, MARIO)  # a second chat of the same citizen shares the quota
+    await link(http, 27, GIULIA)
+    statuses = [(await upload(http, user, PDF)).status for user in (25, 26, 25)]
+
+    refused = await upload(http, 26, PDF)
+
+    assert statuses == [201, 201, 201]
+    assert refused.status == 429
+    body = (await refused.json())["error"]
+    assert body["code"] == "upload_quota_exceeded"
+    assert (body["max_files"], body["max_mb"]) == (3, 1)
+    assert 0 < int(refused.headers["Retry-After"]) <= 24 * 3600 + 1
+    assert (await upload(http, 27, PDF)).status == 201, "another citizen's quota is apart"
+
+
+async def test_a_citizen_uploads_at_most_the_quotas_megabytes_a_day(
+    small_quota: Client,
+) -> None:
+    http = small_quota
+    await link(http, 28, ANNA)
+    big = PDF + b"\x00" * (600 * 1024)
+
+    first = await upload(http, 28, big)
+    second = await upload(http, 28, big)
+
+    assert first.status == 201
+    assert second.status == 429
+    assert await error_code(second) == "upload_quota_exceeded"
+    assert (await upload(http, 28, PDF)).status == 201, "a small one still fits"
+
+
+async def test_the_chat_is_told_the_quota_and_when_to_try_again(small_quota: Client) -> None:
+    await link(small_quota, 30, GIULIA)
+    async with aiohttp.ClientSession() as session:
+        client = BackOfficeClient(session, str(small_quota.make_url("/")), API_KEY)
+        for _ in range(3):
+            await client.upload("telegram:30", PDF, "a.pdf", "application/pdf")
+        try:
+            await client.upload("telegram:30", PDF, "a.pdf", "application/pdf")
+        except UploadQuotaExceeded as error:
+            refused = error
+        else:
+            raise AssertionError("the fourth file went through")
+
+    assert (refused.max_files, refused.max_mb) == (3, 1)
+    assert refused.retry_after is not None and refused.retry_after > 23 * 3600
+    said = texts.file_quota_reached(refused.max_files, refused.max_mb, refused.retry_after)
+    assert "al massimo 3 file e 1 MB in 24 ore" in said
+    assert "tra circa 24 ore" in said and "persona" in said
+
+
+async def test_files_part_of_no_pratica_are_deleted_after_a_day(
+    http: Client, seeded_engine: AsyncEngine
+) -> None:
+    await link(http, 29, GIULIA)
+    data = await cila_data(http, 29)  # its sworn report becomes part of the pratica
+    stray = await upload_id(http, 29)
+    assert (await submit(http, 29, "cila", data)).status == 201
+    async with create_sessionmaker(seeded_engine).begin() as session:
+        await session.execute(
+            update(models.Upload).values(created_at=datetime.now(UTC) - timedelta(hours=25))
+        )
+    fresh = await upload_id(http, 29)
+
+    cleaned = await http.post("/v1/jobs/housekeeping", headers=AUTH)
+
+    assert cleaned.status == 200
+    assert (await cleaned.json())["deleted"]["uploads"] == 1
+    async with create_sessionmaker(seeded_engine)() as session:
+        left = set(await session.scalars(select(models.Upload.id)))
+    assert left == {data["sworn_report"], fresh} and stray not in left
 
 
 # --- submission -----------------------------------------------------------------------
@@ -390,7 +504,7 @@ async def test_submitting_without_an_idempotency_key_is_refused(http: Client) ->
 async def test_submitting_needs_a_linked_citizen_except_for_a_segnalazione(
     http: Client,
 ) -> None:
-    cila = await submit(http, 32, "cila", await cila_data(http, 32))
+    cila = await submit(http, 32, "cila", {"property_address": "Via Roma 10, Cerveteri"})
     report = await submit(http, 32, "segnalazione", SEGNALAZIONE)
 
     assert cila.status == 403
@@ -408,6 +522,7 @@ async def test_submission_data_errors_come_back_per_field_in_italian(
     http: Client,
 ) -> None:
     await link(http, 34)
+    await link(http, 35, GIULIA)
     someone_elses = await upload_id(http, 35)
 
     response = await submit(
