@@ -285,6 +285,8 @@ class PaymentNotice(Base):
     due_date: Mapped[date] = mapped_column(Date)
     # The secret part of the checkout URL: whoever holds it may pay, as with pagoPA's.
     checkout_token: Mapped[str] = mapped_column(String(64), unique=True)
+    # Until when that URL works (NULL: no longer); asking again for the notice renews it.
+    checkout_expires_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     position: Mapped[TaxPosition] = relationship()

@@ -82,6 +82,8 @@ class Settings(BaseSettings):
     # Where citizens' browsers reach the back office's public pages (the checkout);
     # unset, the back office URL.
     public_base_url: str | None = None
+    # Hours a checkout link works; asking again for the notice in the chat renews it.
+    checkout_link_hours: int = Field(default=24, ge=1, le=24 * 30)
 
     # Counter appointments. The comune's own closing days besides the national holidays,
     # "MM-DD" (every year) or "YYYY-MM-DD" (once) -> the reason citizens are told; a plain
