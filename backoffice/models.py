@@ -139,6 +139,9 @@ class Citizen(Base):
     phone: Mapped[str | None] = mapped_column(String(32))
     # The registered residence, as a certificate prints it.
     address: Mapped[str | None] = mapped_column(String(200))
+    # The anagrafe's family (famiglia anagrafica) the citizen belongs to: stato di famiglia
+    # lists its members, never whoever happens to live at the same address text.
+    household_id: Mapped[str | None] = mapped_column(String(32), index=True)
     # Whether the chat reminds this citizen of payments falling due (the citizen chooses).
     tax_reminders: Mapped[bool] = mapped_column(
         Boolean, default=True, server_default=true()

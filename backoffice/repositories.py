@@ -683,7 +683,7 @@ class PracticeRepository:
             channel_user, checked.uploads, checked.errors
         )
         if ptype.code in CERTIFICATE_TITLES:
-            _check_certificate_subject(citizen, checked.data, checked.errors)
+            _check_certificate_subject(citizen, ptype.code, checked.data, checked.errors)
         if checked.errors:
             raise InvalidData(checked.errors)
 
@@ -819,9 +819,12 @@ class PracticeRepository:
         code = new_verification_code()
         household: tuple[str, ...] = ()
         if practice_type == "stato_famiglia":
+            # By the anagrafe's family, not the address: two families at one address text
+            # are two, one family is one however its address is spelled.
+            assert citizen.household_id is not None
             members = await self._session.scalars(
                 select(models.Citizen)
-                .where(models.Citizen.address == citizen.address)
+                .where(models.Citizen.household_id == citizen.household_id)
                 .order_by(models.Citizen.id)
             )
             household = tuple(f"{m.given_name} {m.family_name}" for m in members)
@@ -1086,9 +1089,13 @@ class PracticeRepository:
 
 
 def _check_certificate_subject(
-    citizen: models.Citizen | None, data: dict[str, Any], errors: dict[str, str]
+    citizen: models.Citizen | None,
+    practice_type: str,
+    data: dict[str, Any],
+    errors: dict[str, str],
 ) -> None:
-    """A certificate is issued at once only to its own intestatario, with a known residence."""
+    """A certificate is issued at once only to its own intestatario, with a known residence
+    (and, for stato di famiglia, a known family)."""
     subject = data.get("subject_fiscal_code")
     if citizen is None or subject is None or "subject_fiscal_code" in errors:
         return
@@ -1100,6 +1107,11 @@ def _check_certificate_subject(
     elif not citizen.address:
         errors["subject_fiscal_code"] = (
             "Non trovo la tua residenza nell'anagrafe: chiedi il certificato allo sportello."
+        )
+    elif practice_type == "stato_famiglia" and not citizen.household_id:
+        errors["subject_fiscal_code"] = (
+            "Non trovo la tua famiglia nell'anagrafe: chiedi lo stato di famiglia allo "
+            "sportello anagrafe."
         )
 
 

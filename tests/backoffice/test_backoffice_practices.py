@@ -9,6 +9,7 @@ import asyncio
 import base64
 import re
 import uuid
+import zlib
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -16,6 +17,7 @@ from typing import Any
 import aiohttp
 import pytest_asyncio
 from aiohttp.test_utils import TestClient, TestServer
+from codicefiscale import codicefiscale
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -770,6 +772,88 @@ async def test_a_download_url_expires_after_an_hour_and_cannot_be_forged(
     again = await http.get(path(detail["protocol_number"]), headers=chat(42))
     fresh = (await again.json())["document"]["download_url"]
     assert (await http.get(_local(fresh))).status == 200
+
+
+def pdf_text(pdf: bytes) -> str:
+    """The text drawn on a PDF's pages (fpdf2 writes it deflated, in plain Tj strings)."""
+    pages = []
+    for stream in re.findall(rb"stream\r?\n(.*?)\r?\nendstream", pdf, re.S):
+        try:
+            pages.append(zlib.decompress(stream).decode("latin-1"))
+        except zlib.error:
+            pages.append(stream.decode("latin-1"))
+    return "\n".join(pages)
+
+
+def _fiscal_code(family: str, given: str, gender: str, born: str) -> str:
+    return str(
+        codicefiscale.encode(
+            lastname=family, firstname=given, gender=gender, birthdate=born, birthplace="C552"
+        )
+    )
+
+
+async def _stato_di_famiglia(http: Client, user: int) -> str:
+    response = await submit(http, user, "stato_famiglia", {"use": "in bollo"})
+    assert response.status == 201, await response.text()
+    document = (await response.json())["document"]
+    return pdf_text(await (await http.get(_local(document["download_url"]))).read())
+
+
+async def test_stato_di_famiglia_lists_the_household_not_whoever_shares_the_address(
+    http: Client, seeded_engine: AsyncEngine
+) -> None:
+    # The Ferri family lives where Giulia Bianchi lives, by the address text; Paolo's
+    # address is spelled another way. The anagrafe's family sheet is what counts.
+    lucia = _fiscal_code("Ferri", "Lucia", "F", "02/03/1980")
+    paolo = _fiscal_code("Ferri", "Paolo", "M", "14/09/1978")
+    async with create_sessionmaker(seeded_engine).begin() as session:
+        session.add_all(
+            [
+                models.Citizen(
+                    fiscal_code=lucia,
+                    given_name="Lucia",
+                    family_name="Ferri",
+                    address="Via Roma 45, 00052 Cerveteri (RM)",
+                    household_id="F-009001",
+                ),
+                models.Citizen(
+                    fiscal_code=paolo,
+                    given_name="Paolo",
+                    family_name="Ferri",
+                    address="via Roma, 45 - 00052 CERVETERI",
+                    household_id="F-009001",
+                ),
+            ]
+        )
+    await link(http, 44, lucia)
+    await link(http, 45, GIULIA)
+
+    ferri = await _stato_di_famiglia(http, 44)
+    bianchi = await _stato_di_famiglia(http, 45)
+
+    assert "- Lucia Ferri" in ferri and "- Paolo Ferri" in ferri
+    assert "Bianchi" not in ferri
+    assert "- Giulia Bianchi" in bianchi
+    assert "Ferri" not in bianchi
+
+
+async def test_stato_di_famiglia_without_a_known_family_is_asked_at_the_desk(
+    http: Client, seeded_engine: AsyncEngine
+) -> None:
+    async with create_sessionmaker(seeded_engine).begin() as session:
+        await session.execute(
+            update(models.Citizen)
+            .where(models.Citizen.fiscal_code == ANNA)
+            .values(household_id=None)
+        )
+    await link(http, 46, ANNA)
+
+    response = await submit(http, 46, "stato_famiglia", {"use": "in bollo"})
+
+    assert response.status == 422
+    message = (await response.json())["error"]["fields"]["subject_fiscal_code"]
+    assert "famiglia" in message and "sportello" in message
 
 
 def _local(url: str) -> str:
