@@ -44,7 +44,7 @@ from backoffice.errors import (
 from backoffice.housekeeping import housekeeping_job, housekeeping_routes
 from backoffice.payment_routes import payment_reminder_job, payment_routes
 from backoffice.routes import routes
-from backoffice.staff import staff_routes
+from backoffice.staff import STAFF_LOGINS, LoginThrottle, staff_routes
 from sportello.settings import Settings, get_settings
 
 log = logging.getLogger(__name__)
@@ -244,6 +244,7 @@ def create_app(settings: Settings | None = None) -> web.Application:
     app.cleanup_ctx.append(_database)
     app.add_routes(routes)
     app.add_routes(staff_routes)
+    app[STAFF_LOGINS] = LoginThrottle()
     app.add_routes(payment_routes)
     app.add_routes(housekeeping_routes)
     # After _database: the jobs need the sessions, and are cancelled before they close.

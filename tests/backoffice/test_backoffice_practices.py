@@ -1126,6 +1126,30 @@ async def test_the_staff_page_needs_basic_auth(http: Client) -> None:
     assert anonymous.headers["WWW-Authenticate"].startswith("Basic ")
 
 
+async def test_wrong_staff_passwords_are_throttled_with_a_429_in_italian(
+    http: Client,
+) -> None:
+    wrong = [
+        (await http.get("/staff", headers=_basic("mario", f"guess-{n}"))).status
+        for n in range(5)
+    ]
+    # Now even the right password waits: nothing is checked while one has to wait.
+    right = await http.get("/staff", headers=_basic("m.bianchi", STAFF_PASSWORD))
+    post = await http.post(
+        "/staff/practices/2026/000122/transition",
+        data={"token": "x", "to": "archiviata"},
+        headers=_basic("m.bianchi", STAFF_PASSWORD),
+        allow_redirects=False,
+    )
+
+    assert wrong == [401] * 5
+    assert right.status == post.status == 429
+    assert int(right.headers["Retry-After"]) == 30
+    text = await right.text()
+    assert "Troppi tentativi con la password sbagliata" in text and "30 secondi" in text
+    assert "Pratiche" not in text
+
+
 async def test_the_staff_page_lists_pratiche_and_its_form_makes_a_transition(
     http: Client,
 ) -> None:
