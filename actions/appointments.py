@@ -318,7 +318,9 @@ class ActionAppointmentBook(Action):
                 PERSON,
             ],
         )
-        return [SlotSet("booking_slot", local.isoformat())]
+        # A new request id for each summary shown: a double tap on its ✅ is one booking,
+        # a booking after a cancellation or a move is a new one.
+        return [SlotSet("booking_slot", local.isoformat()), SlotSet("booking_request", uuid.uuid4().hex)]
 
     async def _book(
         self,
@@ -339,8 +341,10 @@ class ActionAppointmentBook(Action):
             if moving is not None:
                 appointment = await client.move_appointment(user, moving.code, starts_at)
             else:
-                # The same choice confirmed twice (a double tap) is one booking.
-                key = str(uuid.uuid5(uuid.NAMESPACE_URL, f"{user}|{service.code}|{starts_at.isoformat()}"))
+                # The same confirmation sent twice (a double tap) is one booking: the key is
+                # the summary's random request id, with the choice it confirms.
+                request_id = tracker.get_slot("booking_request") or uuid.uuid4().hex
+                key = f"booking:{request_id}:{service.code}:{starts_at.isoformat()}"
                 appointment = await client.book_appointment(user, service.code, starts_at, idempotency_key=key)
         except SlotTaken as error:
             code = moving.code if moving else None
@@ -369,6 +373,8 @@ class ActionAppointmentBook(Action):
                 "buttons": [MY_BOOKINGS, MENU, PERSON],
             }
         )
+        if moving is not None:
+            done.append(SlotSet("booking_request", None))
         return done
 
 
@@ -461,4 +467,5 @@ class ActionAppointmentCancel(Action):
             text=f"Fatto: l'appuntamento {code} è disdetto. Il posto ora è libero per altri.",
             buttons=[{"title": "📅 Prenota di nuovo", "payload": "/appointment_book"}, MENU, PERSON],
         )
-        return closing
+        # Booking again is a new request, even with an old ✅ button.
+        return [*closing, SlotSet("booking_request", None)]

@@ -495,19 +495,10 @@ def describe(detail: PracticeDetail) -> str:
 
 
 class ValidateStatusForm(FormValidationAction):
-    """Ask the protocol number, and the codice fiscale only when the chat is not linked."""
+    """Ask the protocol number; only the chat linked to the owner is told the status."""
 
     def name(self) -> str:
         return "validate_status_form"
-
-    async def required_slots(
-        self, domain_slots: list[str], dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> list[str]:
-        try:
-            citizen = await linked_citizen(tracker)
-        except BackOfficeError:
-            return ["protocol_number"]
-        return ["protocol_number"] if citizen is not None else ["protocol_number", "fiscal_code"]
 
     async def validate_protocol_number(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
@@ -517,15 +508,15 @@ class ValidateStatusForm(FormValidationAction):
             dispatcher.utter_message(text="Il numero di protocollo è fatto così: 2026/000123. Riprova.")
         return {"protocol_number": number}
 
-    async def validate_fiscal_code(
-        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> dict[str, Any]:
-        code = parsing.fiscal_code(str(value or ""))
-        if code is None:
-            dispatcher.utter_message(
-                text="Questo codice fiscale non sembra giusto: sono 16 lettere e numeri. Controllalo e riscrivilo."
-            )
-        return {"fiscal_code": code}
+
+# Protocol numbers follow each other and a codice fiscale can be computed from a name: the
+# status goes only to the chat linked to the owner, whatever else the asker knows.
+NOT_LINKED_STATUS = (
+    "Per proteggere i dati di chi l'ha presentata, lo stato di una pratica lo dico solo nella "
+    "chat collegata a quella persona. Se la pratica è tua, collega questa chat: accedi al portale "
+    "del Comune con SPID o CIE, prendi il codice di collegamento e scrivimelo qui."
+)
+LINK_BUTTON = {"title": "🔗 Ho il codice", "payload": "/account_link"}
 
 
 _PRACTICE_BUTTONS = 6
@@ -578,17 +569,20 @@ class ActionPracticeStatus(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
         number = tracker.get_slot("protocol_number")
-        forget = [SlotSet("protocol_number", None), SlotSet("fiscal_code", None)]
+        forget = [SlotSet("protocol_number", None)]
         if not number:
             return forget
         try:
-            detail = await (await backoffice()).get_practice(
-                channel_user(tracker), number, fiscal_code=tracker.get_slot("fiscal_code")
-            )
+            detail = await (await backoffice()).get_practice(channel_user(tracker), number)
+        except NotLinked:
+            # Whatever the number: nothing tells whether it exists or whose it is.
+            dispatcher.utter_message(text=NOT_LINKED_STATUS, buttons=[LINK_BUTTON, MENU, PERSON])
+            return forget
         except PracticeNotFound:
             # The same words for a number that does not exist and for someone else's.
             dispatcher.utter_message(
-                text=f"Non trovo una tua pratica con il numero {number}. Controlla il numero, oppure chiedi a una persona.",
+                text=f"Non trovo una tua pratica con il numero {number}. Controlla il numero: "
+                "se l'ha presentata un'altra persona, può seguirla solo lei, dalla sua chat collegata.",
                 buttons=[{"title": "🔎 Un altro numero", "payload": "/practice_status"}, MENU, PERSON],
             )
             return forget

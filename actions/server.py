@@ -15,6 +15,7 @@ from sanic import Sanic, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from sportello.logs import configure_logging
 from sportello.security import exit_if_unsafe
 from sportello.settings import get_settings
 
@@ -52,7 +53,7 @@ def create_action_app() -> Sanic:
 
 def main() -> None:
     """Serve the actions on ACTION_SERVER_HOST:ACTION_SERVER_PORT, in this one process."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    configure_logging()  # no link token in any line (sportello/logs.py)
     settings = get_settings()
     exit_if_unsafe(settings, "actions")
     app = create_action_app()

@@ -26,6 +26,7 @@ from backend_client.errors import (
     TooManyAttempts,
     Unauthorized,
     UnsupportedFileType,
+    UploadQuotaExceeded,
 )
 from backend_client.models import (
     Appointment,
@@ -101,6 +102,7 @@ __all__ = [
     "TooManyAttempts",
     "Unauthorized",
     "UnsupportedFileType",
+    "UploadQuotaExceeded",
     "Upload",
     "new_idempotency_key",
     "open_client",

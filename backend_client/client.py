@@ -40,6 +40,7 @@ from backend_client.errors import (
     TooManyAttempts,
     Unauthorized,
     UnsupportedFileType,
+    UploadQuotaExceeded,
 )
 from backend_client.models import (
     Appointment,
@@ -90,6 +91,7 @@ _ERRORS_BY_CODE: dict[str, type[BackOfficeError]] = {
     "file_too_large": FileTooLarge,
     "payload_too_large": FileTooLarge,
     "unsupported_file_type": UnsupportedFileType,
+    "upload_quota_exceeded": UploadQuotaExceeded,
     "invalid_transition": InvalidTransition,
     "idempotency_key_reused": IdempotencyKeyReused,
     "link_expired": DownloadLinkExpired,
@@ -247,7 +249,9 @@ class BackOfficeClient:
     ) -> Upload:
         """Send a file (PDF, JPEG or PNG, at most 20 MB); attach it later by upload_id.
 
-        FileTooLarge, UnsupportedFileType (the back office judges the bytes, not the name).
+        NotLinked (only linked chats upload), UploadQuotaExceeded (the citizen's files of
+        the last 24 hours), FileTooLarge, UnsupportedFileType (the back office judges the
+        bytes, not the name).
         """
         if len(content) > MAX_UPLOAD_BYTES:
             raise FileTooLarge(
@@ -293,22 +297,16 @@ class BackOfficeClient:
         return self._parse_list(body, "practices", PracticeSummary)
 
     async def get_practice(
-        self,
-        channel_user: str,
-        protocol_number: str,
-        fiscal_code: str | None = None,
+        self, channel_user: str, protocol_number: str
     ) -> PracticeDetail:
-        """One pratica by protocol ("2026/000123"): the linked owner's, or with its owner's CF.
+        """One pratica by protocol ("2026/000123"), for the chat linked to its owner.
 
-        PracticeNotFound when it does not exist or is someone else's; TooManyAttempts after
-        repeated wrong codici fiscali.
+        NotLinked for a chat linked to nobody (whatever the number; an anonymous
+        segnalazione is still shown to the chat that sent it); PracticeNotFound when it
+        does not exist or is someone else's.
         """
-        params = {"fiscal_code": fiscal_code} if fiscal_code else None
         body = await self._request(
-            "GET",
-            _practice_path(protocol_number),
-            params=params,
-            channel_user=channel_user,
+            "GET", _practice_path(protocol_number), channel_user=channel_user
         )
         return self._parse(body, PracticeDetail)
 
@@ -682,6 +680,17 @@ def _error(response: aiohttp.ClientResponse, body: Any) -> BackOfficeError:
             code=code,
             existing=_appointment(existing),
         )
+    if issubclass(error_type, UploadQuotaExceeded):
+        retry_after = response.headers.get("Retry-After", "")
+        details = body["error"] if isinstance(body, dict) else {}
+        return error_type(
+            message,
+            status=response.status,
+            code=code,
+            retry_after=float(retry_after) if retry_after.isdigit() else None,
+            max_files=_int_or_none(details.get("max_files")),
+            max_mb=_int_or_none(details.get("max_mb")),
+        )
     if issubclass(error_type, TooManyAttempts):
         retry_after = response.headers.get("Retry-After", "")
         return error_type(
@@ -691,6 +700,10 @@ def _error(response: aiohttp.ClientResponse, body: Any) -> BackOfficeError:
             retry_after=float(retry_after) if retry_after.isdigit() else None,
         )
     return error_type(message, status=response.status, code=code)
+
+
+def _int_or_none(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
 def _slots(value: Any) -> list[AppointmentSlot]:

@@ -68,6 +68,25 @@ class TooManyAttempts(BackOfficeError):
         self.retry_after = retry_after
 
 
+class UploadQuotaExceeded(TooManyAttempts):
+    """The citizen sent as many files or megabytes as 24 hours allow (429); the limits
+    are `max_files` and `max_mb`, `retry_after` when there is room again."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int | None = None,
+        code: str | None = None,
+        retry_after: float | None = None,
+        max_files: int | None = None,
+        max_mb: int | None = None,
+    ) -> None:
+        super().__init__(message, status=status, code=code, retry_after=retry_after)
+        self.max_files = max_files
+        self.max_mb = max_mb
+
+
 class PracticeNotFound(NotFound):
     """No such pratica, or not visible to this caller: the two look the same on purpose."""
 

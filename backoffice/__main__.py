@@ -22,6 +22,7 @@ from backoffice.errors import CitizenNotFound
 from backoffice.identity import format_link_code
 from backoffice.repositories import IdentityRepository
 from backoffice.seed import seed_demo_data
+from sportello.logs import configure_logging
 from sportello.security import exit_if_unsafe
 from sportello.settings import Settings, get_settings
 
@@ -70,10 +71,8 @@ def main(argv: list[str] | None = None) -> None:
     if args.command == "link-code" and not args.fiscal_code:
         parser.error("link-code needs the citizen's codice fiscale")
     # link-code prints just the code, so a script or a person can use it as it is.
-    logging.basicConfig(
-        level=logging.WARNING if args.command == "link-code" else logging.INFO,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+    # No link token in any line, not even in aiohttp's quote of a malformed request.
+    configure_logging(logging.WARNING if args.command == "link-code" else logging.INFO)
     settings = get_settings()
     exit_if_unsafe(settings, "backoffice")
     asyncio.run(prepare_database(settings))

@@ -40,10 +40,12 @@ from backoffice.errors import (
     SlotTaken,
     TooManyAttempts,
     UnsupportedFileType,
+    UploadQuotaExceeded,
 )
+from backoffice.housekeeping import housekeeping_job, housekeeping_routes
 from backoffice.payment_routes import payment_reminder_job, payment_routes
 from backoffice.routes import routes
-from backoffice.staff import staff_routes
+from backoffice.staff import STAFF_LOGINS, LoginThrottle, staff_routes
 from sportello.settings import Settings, get_settings
 
 log = logging.getLogger(__name__)
@@ -73,6 +75,7 @@ _DOMAIN_ERRORS: dict[type[BackOfficeError], tuple[int, str]] = {
     LinkCodeExpired: (410, "expired_link_code"),
     LinkExpired: (410, "link_expired"),
     TooManyAttempts: (429, "too_many_attempts"),
+    UploadQuotaExceeded: (429, "upload_quota_exceeded"),
     InvalidData: (422, "invalid_data"),
     FileTooLarge: (413, "file_too_large"),
     UnsupportedFileType: (415, "unsupported_file_type"),
@@ -242,9 +245,12 @@ def create_app(settings: Settings | None = None) -> web.Application:
     app.cleanup_ctx.append(_database)
     app.add_routes(routes)
     app.add_routes(staff_routes)
+    app[STAFF_LOGINS] = LoginThrottle()
     app.add_routes(payment_routes)
     app.add_routes(delivery_routes)
-    # After _database: the job needs the sessions, and is cancelled before they close.
+    app.add_routes(housekeeping_routes)
+    # After _database: the jobs need the sessions, and are cancelled before they close.
     app.cleanup_ctx.append(payment_reminder_job)
     setup_appointments(app)
+    app.cleanup_ctx.append(housekeeping_job)
     return app

@@ -483,7 +483,9 @@ class AppointmentRepository:
     ) -> tuple[int, JSONObject]:
         """Book the slot at the lowest free desk and commit; return (status, body).
 
-        Once per Idempotency-Key when one is given: a retry gets the first answer.
+        Once per Idempotency-Key when one is given: a retry gets the first answer, as long
+        as that booking still stands. Cancelled or moved since, it is no answer to this
+        request (the citizen would hold a ticket for nothing): the slot is booked anew.
         """
         citizen = await IdentityRepository(self._session).require_linked(channel_user)
         idempotency = IdempotencyRepository(self._session)
@@ -496,7 +498,7 @@ class AppointmentRepository:
             }
         )
         if key is not None:
-            stored = await idempotency.stored_response(channel_user, key, fingerprint)
+            stored = await self._replay(idempotency, channel_user, key, fingerprint)
             if stored is not None:
                 return stored
         for _ in range(MAX_ATTEMPTS):
@@ -508,8 +510,8 @@ class AppointmentRepository:
                 )
                 if record is None:
                     # The same request, sent twice at once: the first one answers both.
-                    stored = await idempotency.stored_response(
-                        channel_user, key, fingerprint
+                    stored = await self._replay(
+                        idempotency, channel_user, key, fingerprint
                     )
                     if stored is None:  # pragma: no cover - the winner rolled back
                         continue
@@ -543,6 +545,35 @@ class AppointmentRepository:
             await self._session.commit()
             return 201, body
         raise Conflict("the slot is in great demand right now: try again")
+
+    async def _replay(
+        self,
+        idempotency: IdempotencyRepository,
+        channel_user: ChannelUser,
+        key: str,
+        fingerprint: str,
+    ) -> tuple[int, JSONObject] | None:
+        """The first answer to this key while the booking it made is still as it was."""
+        stored = await idempotency.stored_response(
+            channel_user, key, fingerprint, self._now
+        )
+        if stored is None:
+            return None
+        status, body = stored
+        appointment = await self._session.scalar(
+            select(models.Appointment).where(
+                models.Appointment.code == str(body.get("code", ""))
+            )
+        )
+        if (
+            appointment is not None
+            and appointment.status == AppointmentStatus.PRENOTATO
+            and local_iso(appointment.starts_at) == body.get("starts_at")
+        ):
+            return status, body
+        # Cancelled or moved since: forget the old answer, so this request books.
+        await idempotency.forget(channel_user, key)
+        return None
 
     async def list_for(self, channel_user: ChannelUser) -> list[AppointmentView]:
         """The citizen's live bookings that have not ended yet, soonest first."""

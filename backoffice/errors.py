@@ -68,6 +68,21 @@ class TooManyAttempts(BackOfficeError):
         self.retry_after = retry_after
 
 
+class UploadQuotaExceeded(TooManyAttempts):
+    """The citizen sent as many files (or megabytes) as a day allows."""
+
+    def __init__(self, retry_after: int, max_files: int, max_mb: int) -> None:
+        super().__init__(
+            f"at most {max_files} files and {max_mb} MB in 24 hours", retry_after
+        )
+        self.max_files = max_files
+        self.max_mb = max_mb
+
+    @property
+    def details(self) -> dict[str, object]:
+        return {"max_files": self.max_files, "max_mb": self.max_mb}
+
+
 class InvalidData(BackOfficeError):
     """The data of a pratica does not fit its type's form: one Italian message per field."""
 

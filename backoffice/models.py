@@ -139,6 +139,9 @@ class Citizen(Base):
     phone: Mapped[str | None] = mapped_column(String(32))
     # The registered residence, as a certificate prints it.
     address: Mapped[str | None] = mapped_column(String(200))
+    # The anagrafe's family (famiglia anagrafica) the citizen belongs to: stato di famiglia
+    # lists its members, never whoever happens to live at the same address text.
+    household_id: Mapped[str | None] = mapped_column(String(32), index=True)
     # Whether the chat reminds this citizen of payments falling due (the citizen chooses).
     tax_reminders: Mapped[bool] = mapped_column(
         Boolean, default=True, server_default=true()
@@ -285,6 +288,8 @@ class PaymentNotice(Base):
     due_date: Mapped[date] = mapped_column(Date)
     # The secret part of the checkout URL: whoever holds it may pay, as with pagoPA's.
     checkout_token: Mapped[str] = mapped_column(String(64), unique=True)
+    # Until when that URL works (NULL: no longer); asking again for the notice renews it.
+    checkout_expires_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     position: Mapped[TaxPosition] = relationship()
@@ -431,7 +436,7 @@ class LinkCode(Base):
 
 
 class FailedAttempt(Base):
-    """A failed guess by a channel user (a wrong link code, a wrong codice fiscale)."""
+    """A failed guess by a channel user (a wrong link code)."""
 
     __tablename__ = "failed_attempts"
 
@@ -442,12 +447,17 @@ class FailedAttempt(Base):
 
 
 class Upload(Base):
-    """A file a channel user sent, kept in the database until it is attached to a pratica."""
+    """A file a linked chat sent; kept while it is part of a pratica, a day if it never is."""
 
     __tablename__ = "uploads"
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     channel_user: Mapped[str] = mapped_column(String(80), index=True)
+    # The citizen linked to that chat: only linked chats upload, and the quota is theirs
+    # (NULL for uploads made before that rule).
+    citizen_id: Mapped[int | None] = mapped_column(
+        ForeignKey("citizens.id", ondelete="CASCADE"), index=True
+    )
     filename: Mapped[str] = mapped_column(String(200))
     content_type: Mapped[str] = mapped_column(String(64))
     size: Mapped[int] = mapped_column(Integer)

@@ -7,14 +7,15 @@ import html
 import logging
 from collections.abc import AsyncIterator, Callable
 from dataclasses import replace
-from datetime import date
+from datetime import date, timedelta
 from functools import partial
 
 from aiohttp import web
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from backoffice.appkeys import SESSIONMAKER, SETTINGS
 from backoffice.certificates import ROME
-from backoffice.errors import InvalidRequest, NotFound
+from backoffice.errors import InvalidRequest, LinkExpired, NotFound
 from backoffice.jobs import run_periodically
 from backoffice.pages import file_response, pagopa_page
 from backoffice.payments import (
@@ -55,6 +56,11 @@ def today() -> date:
 
 def checkout_url(request: web.Request, token: str) -> str:
     return f"{public_base_url(request)}/checkout/{token}"
+
+
+def payments(request: web.Request, session: AsyncSession) -> PaymentRepository:
+    hours = request.app[SETTINGS].checkout_link_hours
+    return PaymentRepository(session, checkout_validity=timedelta(hours=hours))
 
 
 def receipt_url(request: web.Request, public: bool = False) -> Callable[[int], str]:
@@ -100,7 +106,7 @@ async def issue_notice(request: web.Request) -> web.Response:
     position_id = _position_id(request)
     async with request.app[SESSIONMAKER]() as session:
         citizen = await IdentityRepository(session).require_linked(user)
-        notice = await PaymentRepository(session).issue(
+        notice = await payments(request, session).issue(
             citizen.citizen_id, position_id, payee(request), today(), now()
         )
     return web.json_response(
@@ -114,7 +120,7 @@ async def get_notice(request: web.Request) -> web.Response:
     user = channel_user(request)
     async with request.app[SESSIONMAKER]() as session:
         citizen = await IdentityRepository(session).require_linked(user)
-        notice = await PaymentRepository(session).notice_by_number(
+        notice = await payments(request, session).notice_by_number(
             citizen.citizen_id,
             request.match_info["notice_number"],
             payee(request),
@@ -200,10 +206,13 @@ def _details(checkout: Checkout) -> str:
     )
 
 
-def _paid_body(request: web.Request, checkout: Checkout, intro: str) -> str:
+def _paid_body(
+    request: web.Request, checkout: Checkout, intro: str, with_receipt: bool = False
+) -> str:
+    """The paid notice; the receipt (the payer's name) only to whoever just paid."""
     body = f"<p>{intro}</p>" + _details(checkout)
     receipt = checkout.receipt
-    if receipt is not None:
+    if receipt is not None and with_receipt:
         paid = receipt.paid_at.astimezone(ROME)
         url = html.escape(receipt_url(request, public=True)(receipt.receipt_id))
         body += (
@@ -212,6 +221,16 @@ def _paid_body(request: web.Request, checkout: Checkout, intro: str) -> str:
             f'<p><a href="{url}">Scarica la ricevuta (PDF)</a></p>'
         )
     return body
+
+
+def _expired() -> web.Response:
+    return pagopa_page(
+        "Link di pagamento scaduto",
+        "<p>Questo link di pagamento è scaduto: per sicurezza vale solo per poco tempo. "
+        "Chiedi di nuovo di pagare nella chat del Comune (per esempio «pagare la TARI»): "
+        "ti mando un link nuovo. L'avviso è lo stesso, puoi pagarlo anche con il QR code.</p>",
+        410,
+    )
 
 
 def _not_found() -> web.Response:
@@ -229,15 +248,23 @@ async def checkout_page(request: web.Request) -> web.Response:
     async with request.app[SESSIONMAKER]() as session:
         try:
             checkout = await PaymentRepository(session).checkout(
-                request.match_info["token"], payee(request), today()
+                request.match_info["token"], payee(request), today(), now()
             )
         except NotFound:
             return _not_found()
     if checkout.paid:
+        # Once paid the link opens nothing more: no form, no receipt (that is in the chat).
         return pagopa_page(
             "Avviso già pagato",
-            _paid_body(request, checkout, "Questo avviso risulta già pagato."),
+            _paid_body(
+                request,
+                checkout,
+                "Questo avviso risulta già pagato: non c'è altro da pagare. "
+                "La ricevuta ti è arrivata nella chat del Comune.",
+            ),
         )
+    if checkout.expired:
+        return _expired()
     body = (
         "<p>Controlla i dati e conferma il pagamento.</p>"
         + _details(checkout)
@@ -257,6 +284,8 @@ async def pay_checkout(request: web.Request) -> web.Response:
             )
         except NotFound:
             return _not_found()
+        except LinkExpired:
+            return _expired()
     if not paid_now:
         return pagopa_page(
             "Avviso già pagato",
@@ -273,6 +302,7 @@ async def pay_checkout(request: web.Request) -> web.Response:
             request,
             checkout,
             "Grazie! Il pagamento è andato a buon fine: riceverai la ricevuta anche in chat.",
+            with_receipt=True,
         ),
     )
 

@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from backoffice import models, schemas
 from backoffice.capabilities import derive_key, sign_file_token, verify_file_token
 from backoffice.certificates import ROME
-from backoffice.errors import AlreadyPaid, Conflict, NotFound
+from backoffice.errors import AlreadyPaid, Conflict, LinkExpired, NotFound
 from backoffice.identity import mask_fiscal_code
 from backoffice.models import TaxStatus
 from backoffice.pagopa import NOTICE_NUMBER_LENGTH, is_valid_notice_number, notice_number
@@ -32,6 +32,10 @@ JSONObject = dict[str, Any]
 AUX_DIGIT = "3"
 QR_VERSION = "002"
 CHECKOUT_TOKEN_BYTES = 24
+# A checkout link works this long (CHECKOUT_LINK_HOURS); asking for the notice again in the
+# chat gives a fresh link once the old one is gone or about to go.
+CHECKOUT_LINK_VALIDITY = timedelta(hours=24)
+CHECKOUT_REFRESH_MARGIN = timedelta(hours=1)
 # A random IUV colliding with an existing one is left to chance; a few retries settle it.
 ISSUE_ATTEMPTS = 3
 # The feed may be read late (the bot was down): the receipt link in the event must outlive
@@ -207,6 +211,9 @@ class Checkout:
 
     notice: PaymentNotice
     receipt: Receipt | None
+    # The link's time is over: it shows nothing and pays nothing (a paid notice still
+    # says so).
+    expired: bool = False
 
     @property
     def paid(self) -> bool:
@@ -219,8 +226,13 @@ class Checkout:
 class PaymentRepository:
     """Tax positions, their notices and receipts, and the citizen's reminder choice."""
 
-    def __init__(self, session: AsyncSession) -> None:
+    def __init__(
+        self,
+        session: AsyncSession,
+        checkout_validity: timedelta = CHECKOUT_LINK_VALIDITY,
+    ) -> None:
         self._session = session
+        self._checkout_validity = checkout_validity
 
     async def positions(self, citizen_id: int, today: date) -> list[TaxPosition]:
         """A citizen's positions, soonest due first."""
@@ -245,6 +257,7 @@ class PaymentRepository:
                 raise AlreadyPaid()
             issued = await self._notice_of(position.id)
             if issued is not None:
+                await self._fresh_checkout(issued, now)
                 return _notice(issued, position, payee, today)
             # A notice the comune already sent (on paper, say) keeps its number.
             number = (
@@ -260,6 +273,7 @@ class PaymentRepository:
                 amount_cents=position.amount_cents,
                 due_date=position.due_date,
                 checkout_token=secrets.token_urlsafe(CHECKOUT_TOKEN_BYTES),
+                checkout_expires_at=now + self._checkout_validity,
                 created_at=now,
             )
             self._session.add(row)
@@ -300,6 +314,7 @@ class PaymentRepository:
             )
             if position.status == TaxStatus.PAGATO:
                 raise AlreadyPaid()
+            await self._fresh_checkout(issued, now)
             return _notice(issued, position, payee, today)
         position_id = await self._session.scalar(
             select(models.TaxPosition.id).where(
@@ -311,8 +326,39 @@ class PaymentRepository:
             raise NotFound("no such notice")
         return await self.issue(citizen_id, position_id, payee, today, now)
 
-    async def checkout(self, token: str, payee: Payee, today: date) -> Checkout:
-        """The notice behind a checkout token and its receipt, if paid; NotFound."""
+    async def _fresh_checkout(self, row: models.PaymentNotice, now: datetime) -> None:
+        """Give the notice a new checkout link if its own is gone or about to go; commit.
+
+        The old token stops working. Two requests at once: the conditional update lets one
+        replace the link, the other reads it.
+        """
+        expires = row.checkout_expires_at
+        if expires is not None and expires > now + CHECKOUT_REFRESH_MARGIN:
+            return
+        old_token = row.checkout_token
+        replaced = await self._session.execute(
+            update(models.PaymentNotice)
+            .where(
+                models.PaymentNotice.id == row.id,
+                models.PaymentNotice.checkout_token == old_token,
+            )
+            .values(
+                checkout_token=secrets.token_urlsafe(CHECKOUT_TOKEN_BYTES),
+                checkout_expires_at=now + self._checkout_validity,
+            )
+            .execution_options(synchronize_session=False)
+        )
+        if replaced.rowcount == 1:  # type: ignore[attr-defined]
+            await self._session.commit()
+        await self._session.refresh(row)
+
+    async def checkout(
+        self, token: str, payee: Payee, today: date, now: datetime
+    ) -> Checkout:
+        """The notice behind a checkout token and its receipt, if paid; NotFound.
+
+        `expired` when the link's time is over.
+        """
         row = await self._session.scalar(
             select(models.PaymentNotice).where(
                 models.PaymentNotice.checkout_token == token
@@ -329,6 +375,7 @@ class PaymentRepository:
         return Checkout(
             notice=_notice(row, position, payee, today),
             receipt=_receipt(receipt) if receipt is not None else None,
+            expired=row.checkout_expires_at is None or row.checkout_expires_at <= now,
         )
 
     async def pay(
@@ -341,12 +388,15 @@ class PaymentRepository:
         """Pay the notice behind a checkout token and commit; say whether this call paid it.
 
         Paid once only: the position moves to pagato by one conditional update, so of two
-        payments racing only one records a receipt and tells the citizen.
+        payments racing only one records a receipt and tells the citizen. LinkExpired for
+        an unpaid notice whose link's time is over.
         """
         today = now.astimezone(ROME).date()
-        found = await self.checkout(token, payee, today)
+        found = await self.checkout(token, payee, today, now)
         if found.paid:
             return found, False
+        if found.expired:
+            raise LinkExpired("this checkout link has expired")
         position = await self._session.get_one(
             models.TaxPosition, found.notice.position_id
         )
@@ -361,7 +411,7 @@ class PaymentRepository:
         )
         if moved.rowcount != 1:  # type: ignore[attr-defined]
             await self._session.rollback()
-            return await self.checkout(token, payee, today), False
+            return await self.checkout(token, payee, today, now), False
         notice_id = await self._session.scalar(
             select(models.PaymentNotice.id).where(
                 models.PaymentNotice.checkout_token == token
@@ -381,7 +431,7 @@ class PaymentRepository:
         except IntegrityError:
             # Already paid once, then reopened by the office: the first receipt stands.
             await self._session.rollback()
-            return await self.checkout(token, payee, today), False
+            return await self.checkout(token, payee, today, now), False
         notice = found.notice
         await EventRepository(self._session).append(
             "payment_received",

@@ -6,6 +6,7 @@ import hashlib
 import json
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -37,6 +38,7 @@ from backoffice.errors import (
     NotLinked,
     PracticeNotFound,
     TooManyAttempts,
+    UploadQuotaExceeded,
 )
 from backoffice.identity import ChannelUser, mask_fiscal_code, new_link_code
 from backoffice.models import PracticeStatus
@@ -223,7 +225,7 @@ def _feed_event(
 LINK_CODE_VALIDITY = timedelta(minutes=15)
 ATTEMPT_WINDOW = timedelta(minutes=15)
 # Failed attempts a channel user may make in ATTEMPT_WINDOW, per kind of guess.
-MAX_FAILED_ATTEMPTS = {"link": 5, "lookup": 10}
+MAX_FAILED_ATTEMPTS = {"link": 5}
 
 
 class IdentityRepository:
@@ -382,8 +384,26 @@ def _linked_citizen(citizen: models.Citizen) -> schemas.LinkedCitizen:
 # --- uploads --------------------------------------------------------------------------
 
 
+# The quota counts what a citizen sent in the last day; a file that never became part of
+# a pratica is deleted a day after it came (backoffice/housekeeping.py).
+UPLOAD_QUOTA_WINDOW = timedelta(hours=24)
+UNATTACHED_UPLOAD_LIFETIME = timedelta(days=1)
+
+
+@dataclass(frozen=True, slots=True)
+class UploadQuota:
+    """How much one citizen may upload in UPLOAD_QUOTA_WINDOW."""
+
+    max_files: int
+    max_mb: int
+
+    @property
+    def max_bytes(self) -> int:
+        return self.max_mb * 1024 * 1024
+
+
 class UploadRepository:
-    """Files channel users send, until and after they are attached to a pratica."""
+    """Files linked chats send, until and after they are attached to a pratica."""
 
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
@@ -395,10 +415,15 @@ class UploadRepository:
         content_type: str,
         content: bytes,
         now: datetime,
+        quota: UploadQuota,
     ) -> schemas.Upload:
+        """Store a file of a linked chat; NotLinked, or UploadQuotaExceeded past the quota."""
+        citizen = await IdentityRepository(self._session).require_linked(channel_user)
+        await self._check_quota(citizen.citizen_id, len(content), now, quota)
         row = models.Upload(
             id=uuid.uuid4().hex,
             channel_user=str(channel_user),
+            citizen_id=citizen.citizen_id,
             filename=filename,
             content_type=content_type,
             size=len(content),
@@ -408,6 +433,54 @@ class UploadRepository:
         self._session.add(row)
         await self._session.flush()
         return _upload(row)
+
+    async def _check_quota(
+        self, citizen_id: int, size: int, now: datetime, quota: UploadQuota
+    ) -> None:
+        if self._session.get_bind().dialect.name == "postgresql":
+            # Two uploads of one citizen at once must not both fit in the last place.
+            await self._session.execute(
+                select(models.Citizen.id)
+                .where(models.Citizen.id == citizen_id)
+                .with_for_update()
+            )
+        since = now - UPLOAD_QUOTA_WINDOW
+        sent = list(
+            await self._session.execute(
+                select(models.Upload.created_at, models.Upload.size)
+                .where(
+                    models.Upload.citizen_id == citizen_id,
+                    models.Upload.created_at > since,
+                )
+                .order_by(models.Upload.created_at)
+            )
+        )
+        files, used = len(sent), sum(row.size for row in sent)
+        if files + 1 <= quota.max_files and used + size <= quota.max_bytes:
+            return
+        # Room comes back as the oldest uploads leave the window.
+        retry_at = now + UPLOAD_QUOTA_WINDOW
+        for created_at, old_size in sent:
+            files, used = files - 1, used - old_size
+            if files + 1 <= quota.max_files and used + size <= quota.max_bytes:
+                retry_at = created_at + UPLOAD_QUOTA_WINDOW
+                break
+        raise UploadQuotaExceeded(
+            max(1, int((retry_at - now).total_seconds()) + 1),
+            quota.max_files,
+            quota.max_mb,
+        )
+
+
+async def delete_unattached_uploads(session: AsyncSession, now: datetime) -> int:
+    """Drop the files that are part of no pratica a day after they came; the caller commits."""
+    deleted = await session.execute(
+        delete(models.Upload).where(
+            models.Upload.practice_id.is_(None),
+            models.Upload.created_at <= now - UNATTACHED_UPLOAD_LIFETIME,
+        )
+    )
+    return int(deleted.rowcount or 0)  # type: ignore[attr-defined]
 
 
 def _upload(row: models.Upload) -> schemas.Upload:
@@ -477,6 +550,11 @@ def request_fingerprint(request: Any) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
+# How long the first answer to an Idempotency-Key is given again: a retry comes within
+# seconds or minutes, and a key older than this is a new request (its record is dropped).
+IDEMPOTENCY_RETENTION = timedelta(hours=24)
+
+
 class IdempotencyRepository:
     """Idempotency-Key records: the first answer to a creating request, given again to its retries."""
 
@@ -484,9 +562,12 @@ class IdempotencyRepository:
         self._session = session
 
     async def stored_response(
-        self, channel_user: ChannelUser, key: str, fingerprint: str
+        self, channel_user: ChannelUser, key: str, fingerprint: str, now: datetime
     ) -> tuple[int, schemas.JSONObject] | None:
-        """The answer already given to this (channel user, Idempotency-Key), if any."""
+        """The answer already given to this (channel user, Idempotency-Key), if any.
+
+        An answer older than IDEMPOTENCY_RETENTION is forgotten here (the caller commits).
+        """
         record = await self._session.scalar(
             select(models.IdempotencyRecord).where(
                 models.IdempotencyRecord.channel_user == str(channel_user),
@@ -494,6 +575,9 @@ class IdempotencyRepository:
             )
         )
         if record is None:
+            return None
+        if record.created_at <= now - IDEMPOTENCY_RETENTION:
+            await self.forget(channel_user, key)
             return None
         if record.request_hash != fingerprint:
             raise IdempotencyKeyReused(
@@ -527,6 +611,26 @@ class IdempotencyRepository:
             return None
         return record
 
+    async def forget(self, channel_user: ChannelUser, key: str) -> None:
+        """Drop the key's record: the next request with it is a new one (the caller commits)."""
+        await self._session.execute(
+            delete(models.IdempotencyRecord).where(
+                models.IdempotencyRecord.channel_user == str(channel_user),
+                models.IdempotencyRecord.key == key,
+            )
+        )
+        await self._session.flush()
+
+
+async def delete_expired_idempotency_records(session: AsyncSession, now: datetime) -> int:
+    """Drop the answers older than IDEMPOTENCY_RETENTION; the caller commits."""
+    deleted = await session.execute(
+        delete(models.IdempotencyRecord).where(
+            models.IdempotencyRecord.created_at <= now - IDEMPOTENCY_RETENTION
+        )
+    )
+    return int(deleted.rowcount or 0)  # type: ignore[attr-defined]
+
 
 class PracticeRepository:
     """Pratiche: submission, the citizen's view, attachments and the office's transitions."""
@@ -554,7 +658,7 @@ class PracticeRepository:
         """
         idempotency = IdempotencyRepository(self._session)
         fingerprint = request_fingerprint({"practice_type": practice_type, "data": data})
-        stored = await idempotency.stored_response(channel_user, key, fingerprint)
+        stored = await idempotency.stored_response(channel_user, key, fingerprint, now)
         if stored is not None:
             return stored
 
@@ -586,14 +690,16 @@ class PracticeRepository:
             channel_user, checked.uploads, checked.errors
         )
         if ptype.code in CERTIFICATE_TITLES:
-            _check_certificate_subject(citizen, checked.data, checked.errors)
+            _check_certificate_subject(citizen, ptype.code, checked.data, checked.errors)
         if checked.errors:
             raise InvalidData(checked.errors)
 
         record = await idempotency.reserve(channel_user, key, fingerprint, now)
         if record is None:
             # A concurrent request with the same key got there first and has committed.
-            stored = await idempotency.stored_response(channel_user, key, fingerprint)
+            stored = await idempotency.stored_response(
+                channel_user, key, fingerprint, now
+            )
             if stored is None:  # pragma: no cover - the winner rolled back meanwhile
                 raise Conflict("retry the request")
             return stored
@@ -720,9 +826,12 @@ class PracticeRepository:
         code = new_verification_code()
         household: tuple[str, ...] = ()
         if practice_type == "stato_famiglia":
+            # By the anagrafe's family, not the address: two families at one address text
+            # are two, one family is one however its address is spelled.
+            assert citizen.household_id is not None
             members = await self._session.scalars(
                 select(models.Citizen)
-                .where(models.Citizen.address == citizen.address)
+                .where(models.Citizen.household_id == citizen.household_id)
                 .order_by(models.Citizen.id)
             )
             household = tuple(f"{m.given_name} {m.family_name}" for m in members)
@@ -778,31 +887,25 @@ class PracticeRepository:
         return [await self._summary(row) for row in rows]
 
     async def visible(
-        self,
-        year: int,
-        number: int,
-        channel_user: ChannelUser,
-        fiscal_code: str | None,
+        self, year: int, number: int, channel_user: ChannelUser
     ) -> models.Practice:
-        """The pratica if this caller may see it, else PracticeNotFound, as if it did not exist.
+        """The pratica if this chat may see it: the chat linked to its owner, and for an
+        anonymous segnalazione the chat that sent it.
 
-        Visible to the citizen linked to the chat who owns it, to anyone giving the owner's
-        codice fiscale, and (anonymous segnalazioni) to the chat account that submitted it.
+        NotLinked for any other chat linked to nobody, whatever the number (protocols are
+        sequential and codici fiscali computable: knowing both proves nothing); for a linked
+        chat, PracticeNotFound, as if it did not exist.
         """
         practice = await self._by_protocol(year, number)
-        if practice is None:
-            raise PracticeNotFound()
-        if practice.citizen_id is None:
-            if practice.submitted_by == str(channel_user):
-                return practice
-            raise PracticeNotFound()
-        linked = await IdentityRepository(self._session).linked(channel_user)
-        if linked is not None and linked.citizen_id == practice.citizen_id:
+        if (
+            practice is not None
+            and practice.citizen_id is None
+            and practice.submitted_by == str(channel_user)
+        ):
             return practice
-        if fiscal_code:
-            owner = await self._session.get_one(models.Citizen, practice.citizen_id)
-            if owner.fiscal_code == fiscal_code.strip().upper():
-                return practice
+        linked = await IdentityRepository(self._session).require_linked(channel_user)
+        if practice is not None and practice.citizen_id == linked.citizen_id:
+            return practice
         raise PracticeNotFound()
 
     async def attach(
@@ -993,9 +1096,13 @@ class PracticeRepository:
 
 
 def _check_certificate_subject(
-    citizen: models.Citizen | None, data: dict[str, Any], errors: dict[str, str]
+    citizen: models.Citizen | None,
+    practice_type: str,
+    data: dict[str, Any],
+    errors: dict[str, str],
 ) -> None:
-    """A certificate is issued at once only to its own intestatario, with a known residence."""
+    """A certificate is issued at once only to its own intestatario, with a known residence
+    (and, for stato di famiglia, a known family)."""
     subject = data.get("subject_fiscal_code")
     if citizen is None or subject is None or "subject_fiscal_code" in errors:
         return
@@ -1007,6 +1114,11 @@ def _check_certificate_subject(
     elif not citizen.address:
         errors["subject_fiscal_code"] = (
             "Non trovo la tua residenza nell'anagrafe: chiedi il certificato allo sportello."
+        )
+    elif practice_type == "stato_famiglia" and not citizen.household_id:
+        errors["subject_fiscal_code"] = (
+            "Non trovo la tua famiglia nell'anagrafe: chiedi lo stato di famiglia allo "
+            "sportello anagrafe."
         )
 
 

@@ -36,6 +36,7 @@ from backoffice.repositories import (
     IdentityRepository,
     PracticeRepository,
     PracticeTypeRepository,
+    UploadQuota,
     UploadRepository,
 )
 from backoffice.schemas import JSONObject
@@ -326,10 +327,21 @@ async def delete_channel_link(request: web.Request) -> web.Response:
 # --- uploads --------------------------------------------------------------------------
 
 
+def upload_quota(request: web.Request) -> UploadQuota:
+    settings = request.app[SETTINGS]
+    return UploadQuota(
+        max_files=settings.upload_quota_files, max_mb=settings.upload_quota_mb
+    )
+
+
 @routes.post("/v1/uploads")
 async def create_upload(request: web.Request) -> web.Response:
-    """Store a PDF, JPEG or PNG (by its bytes) of at most 20 MB sent by a chat account."""
+    """Store a PDF, JPEG or PNG (by its bytes) of at most 20 MB sent by a linked chat,
+    within the citizen's quota of UPLOAD_QUOTA_FILES files and UPLOAD_QUOTA_MB a day."""
     user = channel_user(request)
+    # Refused before a byte of the file is read.
+    async with request.app[SESSIONMAKER]() as session:
+        await IdentityRepository(session).require_linked(user)
     if (
         request.content_length is not None
         and request.content_length > MAX_UPLOAD_BYTES + MULTIPART_OVERHEAD
@@ -348,7 +360,7 @@ async def create_upload(request: web.Request) -> web.Response:
         raise InvalidRequest("the multipart field 'file' is required")
     async with request.app[SESSIONMAKER].begin() as session:
         upload = await UploadRepository(session).create(
-            user, filename, content_type, content, now()
+            user, filename, content_type, content, now(), upload_quota(request)
         )
     return web.json_response(upload.to_json(), status=201)
 
@@ -405,24 +417,12 @@ async def list_practices(request: web.Request) -> web.Response:
 
 @routes.get("/v1/practices/{year}/{number}")
 async def get_practice(request: web.Request) -> web.Response:
-    """One pratica, for its owner's chat or for whoever gives the owner's codice fiscale."""
+    """One pratica, for the chat linked to its owner only (no codice fiscale opens it)."""
     user = channel_user(request)
     year, number = protocol(request)
-    fiscal_code = request.query.get("fiscal_code") or None
-    at = now()
     async with request.app[SESSIONMAKER]() as session:
-        identity = IdentityRepository(session)
-        if fiscal_code is not None:
-            await identity.check_attempts(user, "lookup", at)
         repository = PracticeRepository(session)
-        try:
-            practice = await repository.visible(year, number, user, fiscal_code)
-        except PracticeNotFound:
-            if fiscal_code is not None:
-                # Guessing codici fiscali against protocol numbers is throttled.
-                await identity.record_failure(user, "lookup", at)
-                await session.commit()
-            raise
+        practice = await repository.visible(year, number, user)
         detail = await repository.detail(practice)
     return web.json_response(render_detail(request)(detail))
 
@@ -438,7 +438,7 @@ async def attach_document(request: web.Request) -> web.Response:
         raise InvalidRequest("upload_id is required")
     async with request.app[SESSIONMAKER].begin() as session:
         repository = PracticeRepository(session)
-        practice = await repository.visible(year, number, user, None)
+        practice = await repository.visible(year, number, user)
         change = await repository.attach(practice, user, upload_id, now())
         if change is not None:
             await EventRepository(session).append(

@@ -34,6 +34,7 @@ class DemoCitizen:
     email: str
     phone: str
     address: str
+    household_id: str  # the anagrafe's family sheet
 
     @property
     def fiscal_code(self) -> str:
@@ -57,6 +58,7 @@ DEMO_CITIZENS = (
         "mario.rossi@example.org",
         "+39 333 100 0001",
         "Via Aurelia 21, 00052 Cerveteri (RM)",
+        "F-000101",
     ),
     DemoCitizen(
         "Giulia",
@@ -66,6 +68,7 @@ DEMO_CITIZENS = (
         "giulia.bianchi@example.org",
         "+39 333 100 0002",
         "Via Roma 45, 00052 Cerveteri (RM)",
+        "F-000102",
     ),
     DemoCitizen(
         "Anna",
@@ -75,6 +78,7 @@ DEMO_CITIZENS = (
         "anna.esposito@example.org",
         "+39 333 100 0003",
         "Via Settevene Palo 12, 00052 Cerveteri (RM)",
+        "F-000103",
     ),
 )
 
@@ -488,6 +492,7 @@ def _add_demo_world(session: AsyncSession, now: datetime) -> None:
             email=citizen.email,
             phone=citizen.phone,
             address=citizen.address,
+            household_id=citizen.household_id,
             created_at=now,
         )
         for citizen in DEMO_CITIZENS

@@ -3,6 +3,7 @@
 Plain HTML, no JavaScript, HTTP Basic auth (any user name, which is recorded in the history;
 the password is BACKOFFICE_STAFF_PASSWORD, never the API key). Forms carry a token
 tied to the user name, so another site cannot make a logged-in browser post a transition.
+Wrong passwords are throttled, per client address and overall (LoginThrottle).
 """
 
 from __future__ import annotations
@@ -12,6 +13,11 @@ import binascii
 import hashlib
 import hmac
 import html
+import math
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
 from aiohttp import web
@@ -27,17 +33,109 @@ staff_routes = web.RouteTableDef()
 
 REALM = "Sportello Digitale - ufficio"
 
+# --- throttling wrong passwords -------------------------------------------------------
+
+# Failures older than this are forgotten.
+FAILURE_WINDOW_SECONDS = 15 * 60.0
+# Wrong passwords allowed without waiting: from one client address, and from all together
+# (many addresses guessing at once). Beyond them every failure doubles the wait.
+FREE_FAILURES_PER_CLIENT = 5
+FREE_FAILURES_OVERALL = 20
+FIRST_WAIT_SECONDS = 30.0
+MAX_WAIT_SECONDS = FAILURE_WINDOW_SECONDS
+# Client addresses remembered at most; the oldest are dropped beyond it.
+MAX_CLIENTS = 10_000
+_OVERALL = "*"
+
+
+@dataclass
+class LoginThrottle:
+    """Wrong staff passwords in the last FAILURE_WINDOW_SECONDS, per client address and
+    overall, in this process's memory (the back office is one process).
+
+    After the free failures, the next attempt waits FIRST_WAIT_SECONDS from the last
+    failure, doubling with each further failure up to MAX_WAIT_SECONDS. While one has to
+    wait, no password is checked at all, the right one included.
+    """
+
+    clock: Callable[[], float] = time.monotonic
+    _failures: dict[str, deque[float]] = field(default_factory=dict)
+
+    def retry_after(self, client: str) -> int:
+        """Seconds this client must still wait before a password is checked; 0 if none."""
+        now = self.clock()
+        wait = max(
+            self._wait(client, FREE_FAILURES_PER_CLIENT, now),
+            self._wait(_OVERALL, FREE_FAILURES_OVERALL, now),
+        )
+        return math.ceil(wait) if wait > 0 else 0
+
+    def failed(self, client: str) -> None:
+        now = self.clock()
+        for key in (client, _OVERALL):
+            failures = self._failures.setdefault(key, deque())
+            _forget_old(failures, now)
+            failures.append(now)
+        if len(self._failures) > MAX_CLIENTS + 1:
+            clients = (key for key in self._failures if key != _OVERALL)
+            del self._failures[min(clients, key=self._last_failure)]
+
+    def succeeded(self, client: str) -> None:
+        self._failures.pop(client, None)
+
+    def _last_failure(self, key: str) -> float:
+        failures = self._failures[key]
+        return failures[-1] if failures else -math.inf
+
+    def _wait(self, key: str, free: int, now: float) -> float:
+        failures = self._failures.get(key)
+        if failures is None:
+            return 0.0
+        _forget_old(failures, now)
+        if not failures and key != _OVERALL:
+            del self._failures[key]
+        if len(failures) < free:
+            return 0.0
+        wait = min(FIRST_WAIT_SECONDS * 2 ** (len(failures) - free), MAX_WAIT_SECONDS)
+        return failures[-1] + wait - now
+
+
+def _forget_old(failures: deque[float], now: float) -> None:
+    while failures and failures[0] <= now - FAILURE_WINDOW_SECONDS:
+        failures.popleft()
+
+
+STAFF_LOGINS = web.AppKey("staff_logins", LoginThrottle)
+
+
+class Throttled(Exception):
+    """Too many wrong passwords: wait `retry_after` seconds."""
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__("too many wrong staff passwords")
+        self.retry_after = retry_after
+
+
+def _client(request: web.Request) -> str:
+    # The staff page is on the internal listener only: the peer is the clerk's machine
+    # (or the one proxy in front of it). Forwarded headers are not trusted.
+    return request.remote or "unknown"
+
 
 def _password(request: web.Request) -> str:
     return request.app[SETTINGS].backoffice_staff_password.get_secret_value()
 
 
 def _staff_user(request: web.Request) -> str | None:
-    """The user name of valid Basic credentials, else None."""
+    """The user name of valid Basic credentials, else None; Throttled while one must wait."""
     header = request.headers.get("Authorization", "")
     scheme, _, encoded = header.partition(" ")
     if scheme.lower() != "basic":
         return None
+    throttle, client = request.app[STAFF_LOGINS], _client(request)
+    wait = throttle.retry_after(client)
+    if wait:
+        raise Throttled(wait)
     try:
         decoded = base64.b64decode(encoded, validate=True).decode("utf-8")
     except (binascii.Error, UnicodeDecodeError):
@@ -45,11 +143,32 @@ def _staff_user(request: web.Request) -> str | None:
     user, _, password = decoded.partition(":")
     user = user.strip()[:100]
     # Constant-time comparison so the password cannot be guessed byte by byte.
-    if not user or not hmac.compare_digest(
-        password.encode(), _password(request).encode()
-    ):
+    if not hmac.compare_digest(password.encode(), _password(request).encode()):
+        throttle.failed(client)
         return None
+    if not user:
+        return None
+    throttle.succeeded(client)
     return user
+
+
+def _wait_words(seconds: int) -> str:
+    if seconds < 60:
+        return f"{seconds} secondi" if seconds != 1 else "un secondo"
+    minutes = math.ceil(seconds / 60)
+    return f"{minutes} minuti" if minutes != 1 else "un minuto"
+
+
+def _too_many(error: Throttled) -> web.Response:
+    return web.Response(
+        status=429,
+        text=(
+            "Troppi tentativi con la password sbagliata. Per sicurezza aspetta "
+            f"{_wait_words(error.retry_after)} e riprova. Se non ricordi la password, "
+            "chiedila al responsabile dei sistemi informativi del Comune."
+        ),
+        headers={"Retry-After": str(error.retry_after)},
+    )
 
 
 def _challenge() -> web.Response:
@@ -92,7 +211,10 @@ th, td {{ border-bottom: 1px solid #ccc; padding: .4em; text-align: left; vertic
 @staff_routes.get("/staff")
 async def staff_page(request: web.Request) -> web.Response:
     """The list of pratiche with a small transition form for each."""
-    user = _staff_user(request)
+    try:
+        user = _staff_user(request)
+    except Throttled as error:
+        return _too_many(error)
     if user is None:
         return _challenge()
     async with request.app[SESSIONMAKER]() as session:
@@ -145,7 +267,10 @@ async def staff_page(request: web.Request) -> web.Response:
 @staff_routes.post("/staff/practices/{year}/{number}/transition")
 async def staff_transition(request: web.Request) -> web.Response:
     """Apply the form's transition, then go back to the list with what happened."""
-    user = _staff_user(request)
+    try:
+        user = _staff_user(request)
+    except Throttled as error:
+        return _too_many(error)
     if user is None:
         return _challenge()
     form = await request.post()

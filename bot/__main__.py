@@ -6,12 +6,14 @@ import logging
 import sys
 
 from bot.app import run
+from sportello.logs import configure_logging
 from sportello.security import exit_if_unsafe
 from sportello.settings import get_settings
 
 
 def main() -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # No link token or bot token in any line (sportello/logs.py).
+    configure_logging()
     # httpx logs every request URL, and Telegram URLs carry the bot token.
     logging.getLogger("httpx").setLevel(logging.WARNING)
     settings = get_settings()

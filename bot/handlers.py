@@ -16,7 +16,9 @@ from backend_client import (
     BackOfficeClient,
     BackOfficeError,
     FileTooLarge,
+    NotLinked,
     UnsupportedFileType,
+    UploadQuotaExceeded,
 )
 from bot import simple_mode, texts
 from bot.handoff import CitizenAction, Handoffs, StaffAction, leave_keyboard
@@ -47,6 +49,7 @@ COMMAND_DESCRIPTIONS = {
 }
 PERSON = {"title": "🙋 Parla con una persona", "payload": "/human_handoff"}
 MENU = {"title": "🏠 Menu", "payload": "/main_menu"}
+LINK = {"title": "🔗 Ho il codice", "payload": "/account_link"}
 
 # What the channel says to a message it cannot read, then Rasa shows the menu. The first
 # kind a message has wins: a GIF also carries a document, a video note is not a video.
@@ -312,6 +315,16 @@ async def forward_attachment(update: Update, context: ContextTypes.DEFAULT_TYPE)
     except UnsupportedFileType:
         # The real content is checked, not the name: a renamed file is refused here.
         await context.bot.send_message(chat.id, texts.FILE_WRONG_TYPE)
+        return
+    except NotLinked:
+        await context.bot.send_message(chat.id, texts.FILE_NEEDS_LINK, reply_markup=keyboard([LINK, MENU, PERSON]))
+        return
+    except UploadQuotaExceeded as error:
+        await context.bot.send_message(
+            chat.id,
+            texts.file_quota_reached(error.max_files, error.max_mb, error.retry_after),
+            reply_markup=keyboard([MENU, PERSON]),
+        )
         return
     except (BackOfficeError, TelegramError) as error:
         logger.warning("Could not store an attachment: %s", type(error).__name__)

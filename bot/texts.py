@@ -1,5 +1,7 @@
 """The few Italian texts the channel itself says: when Rasa cannot, or a message is not text."""
 
+import math
+
 PHONE = "06 896301"
 
 ASSISTANT_DOWN = (
@@ -51,6 +53,31 @@ FILE_TOO_LARGE = (
     "Prova a mandarlo più leggero, oppure chiedi a una persona."
 )
 FILE_WRONG_TYPE = "Posso ricevere solo PDF, foto JPG o PNG. Manda il documento in uno di questi formati."
+FILE_NEEDS_LINK = (
+    "Posso ricevere documenti e foto solo in una chat collegata alla tua identità. "
+    "Per collegarla accedi al portale del Comune con SPID o CIE, prendi il codice di "
+    "collegamento e scrivimelo qui. Una segnalazione puoi mandarla anche senza foto: "
+    "tocca «⏭️ Salta»."
+)
+
+
+def file_quota_reached(max_files: int | None, max_mb: int | None, retry_after: float | None) -> str:
+    """The citizen sent as many files as a day allows: how many, and when to try again."""
+    limit = (
+        f" (al massimo {max_files} file e {max_mb} MB in 24 ore)"
+        if max_files is not None and max_mb is not None
+        else ""
+    )
+    hours = math.ceil(retry_after / 3600) if retry_after else None
+    when = (
+        "tra meno di un'ora" if hours == 1 else f"tra circa {hours} ore" if hours else "più tardi"
+    )
+    return (
+        f"Hai già mandato tutti i file che si possono mandare in un giorno{limit}. "
+        f"Riprova {when}, oppure chiedi a una persona."
+    )
+
+
 FILE_NOT_SAVED = (
     f"Non riesco a salvare il file in questo momento. Riprova tra poco, oppure chiama il centralino: {PHONE}."
 )

@@ -82,6 +82,8 @@ class Settings(BaseSettings):
     # Where citizens' browsers reach the back office's public pages (the checkout);
     # unset, the back office URL.
     public_base_url: str | None = None
+    # Hours a checkout link works; asking again for the notice in the chat renews it.
+    checkout_link_hours: int = Field(default=24, ge=1, le=24 * 30)
 
     # Counter appointments. The comune's own closing days besides the national holidays,
     # "MM-DD" (every year) or "YYYY-MM-DD" (once) -> the reason citizens are told; a plain
@@ -95,6 +97,13 @@ class Settings(BaseSettings):
     appointment_min_notice_minutes: int = Field(default=30, ge=0)
     # How often the back office reminds citizens of tomorrow's appointments; 0 turns it off.
     appointment_reminder_interval_seconds: float = Field(default=3600.0, ge=0)
+    # How often the back office deletes what it keeps only for a while (the answers to
+    # Idempotency-Key retries after 24 hours, files never part of a pratica after a day);
+    # 0 turns it off (POST /v1/jobs/housekeeping).
+    housekeeping_interval_seconds: float = Field(default=3600.0, ge=0)
+    # What one citizen may upload from the chat in 24 hours: megabytes and files.
+    upload_quota_mb: int = Field(default=50, ge=1)
+    upload_quota_files: int = Field(default=30, ge=1)
 
     # --- Conversations and the citizen's own data (GDPR self-service) --------------------
     # Rasa's SQL tracker store as the back office reaches it (an async SQLAlchemy URL), to

@@ -149,18 +149,27 @@ def test_a_report_with_its_category_asks_for_the_place(stack: Stack) -> None:
     EXERCISED.add("action_prepare_report")
 
 
-def test_tracking_without_a_link_needs_the_fiscal_code_of_the_owner(stack: Stack) -> None:
+def test_tracking_is_only_for_the_chat_linked_to_the_owner(stack: Stack) -> None:
     # 2026/000118 is Mario's certificate in the demo data.
     stranger = new_sender()
-    asked = turn(stack, stranger, "a che punto è la mia pratica 2026/000118?")
-    assert "codice fiscale" in texts(asked)
+    refused = turn(stack, stranger, "a che punto è la pratica 2026/000118?")
+    assert "collega questa chat" in texts(refused)
+    assert "🔗 Ho il codice" in [b["title"] for b in buttons_of(refused)]
+    assert "accolta" not in texts(refused) and "Certificato" not in texts(refused)
     EXERCISED.add("validate_status_form")
-    refused = turn(stack, stranger, GIULIA)
-    assert "Non trovo una tua pratica con il numero 2026/000118" in texts(refused)
-    owner = new_sender()
+    # Nothing is asked that a stranger could know: the owner's codice fiscale opens nothing.
+    assert "codice fiscale" not in texts(refused)
+    after_code = turn(stack, stranger, MARIO)
+    assert "accolta" not in texts(after_code) and "Certificato" not in texts(after_code)
+    # Another citizen's chat hears the same as for a number that does not exist.
+    other = linked_sender(stack, GIULIA)
+    theirs = texts(turn(stack, other, "a che punto è la pratica 2026/000118"))
+    missing = texts(turn(stack, other, "a che punto è la pratica 2026/099999"))
+    assert "Non trovo una tua pratica con il numero 2026/000118" in theirs and "accolta" not in theirs
+    assert theirs.replace("000118", "099999") == missing
+    owner = linked_sender(stack, MARIO)
     assert "numero di protocollo" in texts(turn(stack, owner, "/practice_status"))
-    turn(stack, owner, "2026/118")
-    shown = turn(stack, owner, MARIO.lower())
+    shown = turn(stack, owner, "2026/118")
     assert "Pratica 2026/000118" in texts(shown) and "accolta" in texts(shown)
     EXERCISED.add("action_practice_status")
 

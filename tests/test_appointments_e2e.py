@@ -130,3 +130,40 @@ def test_the_day_before_the_citizen_is_reminded(citizen: TelegramUser, stack: St
         assert again.json()["count"] == 0
     citizen.expect_silence(within=3.0)
     assert re.search(r"\d{1,2}:\d{2}", reminder[0].content)
+
+
+def test_booking_the_same_slot_again_after_cancelling_makes_a_real_new_booking(
+    citizen: TelegramUser, stack: Stack
+) -> None:
+    link(citizen, stack, GIULIA)
+    cancel_all(stack, citizen)  # from an earlier test
+    try:
+        _book_cancel_and_book_again(citizen, stack)
+    finally:
+        cancel_all(stack, citizen)  # Giulia's CIE is free for the tests that follow
+
+
+def cancel_all(stack: Stack, citizen: TelegramUser) -> None:
+    with backoffice_api(stack, f"telegram:{citizen.user_id}") as api:
+        for left in appointments_of(stack, citizen):
+            api.delete(f"/v1/appointments/{left['code']}").raise_for_status()
+
+
+def _book_cancel_and_book_again(citizen: TelegramUser, stack: Stack) -> None:
+    first = book_cie_by_buttons(citizen)
+    assert "Appuntamento prenotato" in said(first)
+    [booked] = appointments_of(stack, citizen)
+    citizen.send("voglio disdire l'appuntamento")
+    done = press_and_wait(citizen, answers(citizen), "✅ Sì, disdici")
+    assert "è disdetto" in said(done)
+    assert appointments_of(stack, citizen) == []
+
+    again = book_cie_by_buttons(citizen)
+
+    assert "Appuntamento prenotato" in said(again)
+    [rebooked] = appointments_of(stack, citizen)
+    assert rebooked["starts_at"] == booked["starts_at"], "the same slot, freed by the cancellation"
+    assert rebooked["code"] != booked["code"] and rebooked["status"] == "prenotato"
+    photo = next(m for m in again if m.kind == "photo")
+    assert f"Codice: {rebooked['code']}" in photo.content
+    assert decode_qr(photo.download()) == rebooked["qr_payload"]

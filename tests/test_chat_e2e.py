@@ -169,7 +169,8 @@ def test_a_photo_and_a_location_out_of_context_are_acknowledged(citizen: Telegra
     )
     citizen.send_photo(png)
     reply = answer(citizen)
-    assert "Dimmi prima cosa vuoi fare" in reply.content
+    # A chat linked to nobody sends no file: it is told why, and how to link.
+    assert "solo in una chat collegata" in reply.content and "🔗 Ho il codice" in reply.buttons
     citizen.send_location(41.9956, 12.0986)
     assert "Dimmi prima cosa vuoi fare" in answer(citizen).content
 

@@ -112,6 +112,7 @@ def test_a_certificate_by_buttons_only_arrives_as_a_pdf(citizen: TelegramUser, s
 
 
 def test_a_segnalazione_with_photo_and_location(citizen: TelegramUser, stack: Stack) -> None:
+    link(citizen, stack, ANNA)  # photos come from linked chats only
     citizen.send("c'è un lampione spento in via Fontana Morella")
     assert "posizione" in answer(citizen).content.lower()
     citizen.send_location(41.99561, 12.09862)
@@ -131,6 +132,29 @@ def test_a_segnalazione_with_photo_and_location(citizen: TelegramUser, stack: St
     assert "Numero di protocollo" in said(answers(citizen, 2))
 
 
+def test_a_chat_not_linked_sends_no_photo_but_its_segnalazione_goes_without(
+    citizen: TelegramUser, stack: Stack
+) -> None:
+    citizen.send("c'è un lampione spento in via Fontana Morella")
+    answers(citizen)
+    citizen.send_location(41.99561, 12.09862)
+    answers(citizen)
+    citizen.send("il lampione davanti al civico 12 è spento da una settimana")
+    asked = answers(citizen)[-1]
+    assert "⏭️ Salta" in asked.buttons
+
+    citizen.send_photo(png())
+
+    refused = answers(citizen)
+    assert "chat collegata" in said(refused) and "Salta" in said(refused)
+    assert "🔗 Ho il codice" in refused[-1].buttons
+    citizen.press("⏭️ Salta", message_id=asked.message_id)
+    summary = answers(citizen)[-1]
+    assert "Confermi l'invio?" in summary.content
+    citizen.press("✅ Confermo e invio")
+    assert "Numero di protocollo" in said(answers(citizen, 2))
+
+
 def test_tracking_by_number_by_list_and_someone_elses_refused(citizen: TelegramUser, stack: Stack) -> None:
     link(citizen, stack, MARIO)
     citizen.send("a che punto è la mia pratica 2026/000118?")
@@ -143,6 +167,17 @@ def test_tracking_by_number_by_list_and_someone_elses_refused(citizen: TelegramU
     refused = said(answers(citizen))
     assert "Non trovo una tua pratica con il numero 2026/000120" in refused
     assert "Via Roma" not in refused
+
+
+def test_a_chat_not_linked_is_told_how_to_link_never_the_status(citizen: TelegramUser, stack: Stack) -> None:
+    # 2026/000123 is Mario's segnalazione, in esame: a sequential number anyone can try.
+    citizen.send("a che punto è la pratica 2026/000123")
+    refused = answers(citizen)
+    text = said(refused)
+    assert "collega questa chat" in text and "SPID o CIE" in text
+    assert "🔗 Ho il codice" in refused[-1].buttons
+    for status_word in ("Stato:", "in esame", "Storia:", "Lampione", "illuminazione"):
+        assert status_word not in text
 
 
 def submit_for(stack: Stack, citizen: TelegramUser) -> str:
@@ -261,8 +296,9 @@ def test_a_wrong_fiscal_code_is_answered_kindly_and_asked_again(citizen: Telegra
     ],
 )
 def test_a_wrong_or_oversized_file_is_answered_kindly(
-    citizen: TelegramUser, tg: BotApiDriver, content: bytes, filename: str, mime: str, expected: str
+    citizen: TelegramUser, stack: Stack, tg: BotApiDriver, content: bytes, filename: str, mime: str, expected: str
 ) -> None:
+    link(citizen, stack, GIULIA)
     citizen.send_document(content, filename, mime)
     assert expected in answer(citizen).content
 

@@ -180,6 +180,9 @@ async def test_submission_errors_are_typed_with_the_fields(
 
 
 async def test_upload_errors_are_typed(backoffice_client: BackOfficeClient) -> None:
+    with pytest.raises(NotLinked):
+        await backoffice_client.upload("telegram:7", PDF, "a.pdf", "application/pdf")
+    await _link(backoffice_client, "telegram:7", ANNA)
     with pytest.raises(UnsupportedFileType):
         await backoffice_client.upload("telegram:7", b"GIF89a...", "x.gif", "image/gif")
     with pytest.raises(FileTooLarge):
@@ -188,7 +191,7 @@ async def test_upload_errors_are_typed(backoffice_client: BackOfficeClient) -> N
         )
 
 
-async def test_someone_elses_or_a_malformed_protocol_raises_practice_not_found(
+async def test_someone_elses_protocol_is_not_found_and_an_unlinked_chat_not_linked(
     backoffice_client: BackOfficeClient,
 ) -> None:
     year = datetime.now(UTC).year
@@ -198,10 +201,11 @@ async def test_someone_elses_or_a_malformed_protocol_raises_practice_not_found(
         await backoffice_client.get_practice("telegram:8", f"{year}/000120")
     with pytest.raises(PracticeNotFound):
         await backoffice_client.get_practice("telegram:8", "la mia pratica")
-    with_code = await backoffice_client.get_practice(
-        "telegram:8", f"{year}/120", fiscal_code=GIULIA
-    )
-    assert with_code.protocol_number == f"{year}/000120"
+    with pytest.raises(NotLinked):
+        await backoffice_client.get_practice("telegram:9", f"{year}/000120")
+    await _link(backoffice_client, "telegram:9", GIULIA)
+    own = await backoffice_client.get_practice("telegram:9", f"{year}/120")
+    assert own.protocol_number == f"{year}/000120"
 
 
 async def test_one_practice_type_comes_with_its_questions(

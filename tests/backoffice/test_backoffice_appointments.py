@@ -577,6 +577,76 @@ async def test_replaying_a_booking_with_the_same_key_books_once(
     assert await _count(seeded_engine) == 1
 
 
+async def test_the_same_key_after_a_cancellation_books_anew(
+    http: Client, seeded_engine: AsyncEngine
+) -> None:
+    await link(http, 91, MARIO)
+    key = uuid.uuid4().hex
+    first = await book(http, 91, "cie", "2026-12-01T09:10", key)
+    old = await first.json()
+    await http.delete(f"/v1/appointments/{old['code']}", headers=chat(91))
+
+    again = await book(http, 91, "cie", "2026-12-01T09:10", key)
+
+    assert again.status == 201, await again.text()
+    new = await again.json()
+    assert new["code"] != old["code"] and new["status"] == "prenotato"
+    mine = await (await http.get("/v1/appointments", headers=chat(91))).json()
+    assert [a["code"] for a in mine["appointments"]] == [new["code"]]
+    assert await _count(seeded_engine, "2026-12-01T09:10:00+01:00") == 1
+    # And a retry of this new request gets this new booking.
+    retry = await book(http, 91, "cie", "2026-12-01T09:10", key)
+    assert await retry.json() == new
+
+
+async def test_the_same_key_after_a_move_is_no_ticket_for_the_old_time(
+    http: Client,
+) -> None:
+    await link(http, 92, GIULIA)
+    key = uuid.uuid4().hex
+    old = await (await book(http, 92, "cie", "2026-12-01T09:10", key)).json()
+    await http.post(
+        f"/v1/appointments/{old['code']}/move",
+        json={"starts_at": "2026-12-02T09:10"},
+        headers=chat(92),
+    )
+
+    again = await book(http, 92, "cie", "2026-12-01T09:10", key)
+
+    # What stands is the moved booking: that is the answer, not the old ticket.
+    assert again.status == 409
+    body = await error(again)
+    assert body["code"] == "already_booked"
+    assert body["appointment"]["starts_at"] == "2026-12-02T09:10:00+01:00"
+
+
+async def test_the_first_answer_to_a_key_is_kept_for_a_day_only(
+    http: Client, clock: FrozenClock, seeded_engine: AsyncEngine
+) -> None:
+    await link(http, 93, ANNA)
+    key = uuid.uuid4().hex
+    first = await book(http, 93, "tributi", "2026-12-01T09:15", key)
+    assert first.status == 201
+    clock.now = NOW + timedelta(hours=23)
+    assert (await book(http, 93, "tributi", "2026-12-01T09:15", key)).status == 201
+
+    clock.now = NOW + timedelta(hours=25)
+    later = await book(http, 93, "tributi", "2026-12-01T09:15", key)
+
+    # A day later the key is a new request: the booking it made is still there.
+    assert later.status == 409
+    assert (await error(later))["code"] == "already_booked"
+    clock.now = NOW + timedelta(hours=50)
+    cleaned = await http.post("/v1/jobs/housekeeping", headers=AUTH)
+    assert cleaned.status == 200
+    assert (await cleaned.json())["deleted"]["idempotency_keys"] >= 1
+    async with create_sessionmaker(seeded_engine)() as session:
+        left = await session.scalar(
+            select(func.count()).select_from(models.IdempotencyRecord)
+        )
+    assert left == 0
+
+
 async def test_concurrent_replays_with_the_same_key_book_once(
     http: Client, seeded_engine: AsyncEngine
 ) -> None:

@@ -160,3 +160,29 @@ _types_0001 = sa.table(
     sa.column("description", sa.String()),
     sa.column("fields", sa.JSON().with_variant(postgresql.JSONB(), "postgresql")),
 )
+
+
+async def test_upgrading_to_households_gives_only_the_demo_citizens_their_family(
+    engine: AsyncEngine,
+) -> None:
+    await migrate(engine, "0006")
+    now = datetime.now(UTC)
+    async with engine.begin() as connection:
+        for id_, code in ((1, "BNCGLI85L64C552A"), (2, "FRRLCU80C42C552X")):
+            await connection.execute(
+                text(
+                    "INSERT INTO citizens (id, fiscal_code, given_name, family_name,"
+                    " address, created_at) VALUES (:id, :code, 'N', 'N',"
+                    " 'Via Roma 45, 00052 Cerveteri (RM)', :now)"
+                ),
+                {"id": id_, "code": code, "now": now},
+            )
+
+    await migrate(engine)
+
+    async with engine.connect() as connection:
+        households = dict(
+            (await connection.execute(text("SELECT id, household_id FROM citizens"))).all()
+        )
+    # Same address text, yet no family is made up for the citizen the anagrafe has not given.
+    assert households == {1: "F-000102", 2: None}

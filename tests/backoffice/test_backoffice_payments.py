@@ -345,6 +345,68 @@ async def test_paying_at_the_checkout_records_one_receipt_and_tells_the_citizen(
     assert await error_code(response) == "already_paid"
 
 
+async def set_checkout_expiry(engine: AsyncEngine, value: datetime) -> None:
+    async with create_sessionmaker(engine).begin() as session:
+        await session.execute(
+            update(models.PaymentNotice).values(checkout_expires_at=value)
+        )
+
+
+async def test_a_paid_notices_link_says_already_paid_and_opens_nothing_more(
+    http: Client, seeded_engine: AsyncEngine
+) -> None:
+    await link(http, 31, GIULIA)
+    tari = await position(seeded_engine, GIULIA, tax_type="TARI")
+    path = checkout_path(await notice(http, 31, tari))
+    paid = await http.post(path)
+    assert paid.status == 200 and "/receipts/" in await paid.text()
+
+    shown = await http.get(path)
+    again = await http.post(path)
+    await set_checkout_expiry(seeded_engine, datetime.now(UTC) - timedelta(days=1))
+    later = await http.get(path)
+
+    for response, status in ((shown, 200), (again, 409), (later, 200)):
+        page = await response.text()
+        assert response.status == status
+        assert "già pagato" in page
+        assert "Paga ora" not in page and "<form" not in page
+        # The receipt carries the payer's name: it went to the chat, not to the link.
+        assert "/receipts/" not in page and "Scarica la ricevuta" not in page
+    assert await count(seeded_engine, models.PaymentReceipt) == 1
+
+
+async def test_a_checkout_link_expires_and_asking_again_gives_a_fresh_one(
+    http: Client, seeded_engine: AsyncEngine
+) -> None:
+    await link(http, 32, ANNA)
+    tari = (await positions(seeded_engine, ANNA, tax_type="TARI"))[0].id
+    before = datetime.now(UTC)
+    first = await notice(http, 32, tari)
+    async with create_sessionmaker(seeded_engine)() as session:
+        expires = await session.scalar(select(models.PaymentNotice.checkout_expires_at))
+    assert expires is not None
+    assert before + timedelta(hours=23) < expires <= datetime.now(UTC) + timedelta(hours=24)
+    # Asked again while it works: the same link.
+    assert (await notice(http, 32, tari))["checkout_url"] == first["checkout_url"]
+
+    await set_checkout_expiry(seeded_engine, datetime.now(UTC) - timedelta(minutes=1))
+    old = checkout_path(first)
+    shown, paid = await http.get(old), await http.post(old)
+
+    for response in (shown, paid):
+        assert response.status == 410
+        page = await response.text()
+        assert "scaduto" in page and "Paga ora" not in page
+    assert await count(seeded_engine, models.PaymentReceipt) == 0
+    renewed = await notice(http, 32, tari)
+    assert renewed["notice_number"] == first["notice_number"]
+    assert renewed["checkout_url"] != first["checkout_url"]
+    assert (await http.get(old)).status == 404, "the old link is gone for good"
+    page = await http.get(checkout_path(renewed))
+    assert page.status == 200 and "Paga ora" in await page.text()
+
+
 async def test_two_payments_at_once_leave_exactly_one_receipt(
     http: Client, seeded_engine: AsyncEngine
 ) -> None:

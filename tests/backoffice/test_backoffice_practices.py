@@ -9,17 +9,26 @@ import asyncio
 import base64
 import re
 import uuid
+import zlib
+from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import aiohttp
+import pytest_asyncio
+from aiohttp.test_utils import TestClient, TestServer
+from codicefiscale import codicefiscale
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from backend_client import BackOfficeClient, UploadQuotaExceeded
 from backoffice import models
+from backoffice.app import create_app
 from backoffice.capabilities import sign_file_token
 from backoffice.db import create_sessionmaker
 from backoffice.seed import DEMO_CITIZENS
+from bot import texts
+from sportello.settings import Settings
 from tests.backoffice_http import API_KEY, AUTH, FILE_SECRET, STAFF_PASSWORD, Client, chat, link_code
 from tests.backoffice_http import link as link_http
 
@@ -303,6 +312,7 @@ async def test_one_practice_type_has_a_question_per_field_and_the_nlu_categories
 
 
 async def test_uploads_accept_pdf_jpeg_and_png_by_their_bytes(http: Client) -> None:
+    await link(http, 20)
     for content, content_type in (
         (PDF, "application/pdf"),
         (JPEG, "image/jpeg"),
@@ -321,6 +331,7 @@ async def test_uploads_accept_pdf_jpeg_and_png_by_their_bytes(http: Client) -> N
 async def test_an_upload_that_is_not_pdf_jpeg_or_png_is_refused_whatever_its_name(
     http: Client,
 ) -> None:
+    await link(http, 21)
     response = await upload(http, 21, b"MZ\x90\x00 an executable", "foto.jpg")
 
     assert response.status == 415
@@ -328,6 +339,7 @@ async def test_an_upload_that_is_not_pdf_jpeg_or_png_is_refused_whatever_its_nam
 
 
 async def test_an_upload_over_20_mb_is_refused(http: Client) -> None:
+    await link(http, 22)
     content = PDF + b"\x00" * (20 * 1024 * 1024)
 
     response = await upload(http, 22, content)
@@ -337,12 +349,116 @@ async def test_an_upload_over_20_mb_is_refused(http: Client) -> None:
 
 
 async def test_an_upload_needs_the_file_field(http: Client) -> None:
+    await link(http, 23)
     form = aiohttp.FormData()
     form.add_field("other", PDF, filename="a.pdf")
 
     response = await http.post("/v1/uploads", data=form, headers=chat(23))
 
     assert response.status == 400
+
+
+async def test_a_chat_linked_to_nobody_cannot_upload(
+    http: Client, seeded_engine: AsyncEngine
+) -> None:
+    response = await upload(http, 24, PNG, "foto.png")
+
+    assert response.status == 403
+    assert await error_code(response) == "not_linked"
+    async with create_sessionmaker(seeded_engine)() as session:
+        stored = await session.scalar(select(func.count()).select_from(models.Upload))
+    assert stored == 0
+
+
+@pytest_asyncio.fixture
+async def small_quota(
+    database_url: str, seeded_engine: AsyncEngine, make_settings: Callable[..., Settings]
+) -> AsyncIterator[Client]:
+    """The back office with a quota of 3 files and 1 MB a day per citizen."""
+    settings = make_settings(database_url).model_copy(
+        update={"upload_quota_files": 3, "upload_quota_mb": 1}
+    )
+    server = TestServer(create_app(settings), host="127.0.0.1")
+    await server.start_server()
+    async with TestClient(server) as client:
+        yield client
+    await server.close()
+
+
+async def test_a_citizen_uploads_at_most_the_quotas_files_a_day(small_quota: Client) -> None:
+    http = small_quota
+    await link(http, 25, MARIO)
+    await link(http, 26, MARIO)  # a second chat of the same citizen shares the quota
+    await link(http, 27, GIULIA)
+    statuses = [(await upload(http, user, PDF)).status for user in (25, 26, 25)]
+
+    refused = await upload(http, 26, PDF)
+
+    assert statuses == [201, 201, 201]
+    assert refused.status == 429
+    body = (await refused.json())["error"]
+    assert body["code"] == "upload_quota_exceeded"
+    assert (body["max_files"], body["max_mb"]) == (3, 1)
+    assert 0 < int(refused.headers["Retry-After"]) <= 24 * 3600 + 1
+    assert (await upload(http, 27, PDF)).status == 201, "another citizen's quota is apart"
+
+
+async def test_a_citizen_uploads_at_most_the_quotas_megabytes_a_day(
+    small_quota: Client,
+) -> None:
+    http = small_quota
+    await link(http, 28, ANNA)
+    big = PDF + b"\x00" * (600 * 1024)
+
+    first = await upload(http, 28, big)
+    second = await upload(http, 28, big)
+
+    assert first.status == 201
+    assert second.status == 429
+    assert await error_code(second) == "upload_quota_exceeded"
+    assert (await upload(http, 28, PDF)).status == 201, "a small one still fits"
+
+
+async def test_the_chat_is_told_the_quota_and_when_to_try_again(small_quota: Client) -> None:
+    await link(small_quota, 30, GIULIA)
+    async with aiohttp.ClientSession() as session:
+        client = BackOfficeClient(session, str(small_quota.make_url("/")), API_KEY)
+        for _ in range(3):
+            await client.upload("telegram:30", PDF, "a.pdf", "application/pdf")
+        try:
+            await client.upload("telegram:30", PDF, "a.pdf", "application/pdf")
+        except UploadQuotaExceeded as error:
+            refused = error
+        else:
+            raise AssertionError("the fourth file went through")
+
+    assert (refused.max_files, refused.max_mb) == (3, 1)
+    assert refused.retry_after is not None and refused.retry_after > 23 * 3600
+    said = texts.file_quota_reached(refused.max_files, refused.max_mb, refused.retry_after)
+    assert "al massimo 3 file e 1 MB in 24 ore" in said
+    assert "tra circa 24 ore" in said and "persona" in said
+
+
+async def test_files_part_of_no_pratica_are_deleted_after_a_day(
+    http: Client, seeded_engine: AsyncEngine
+) -> None:
+    await link(http, 29, GIULIA)
+    data = await cila_data(http, 29)  # its sworn report becomes part of the pratica
+    stray = await upload_id(http, 29)
+    assert (await submit(http, 29, "cila", data)).status == 201
+    async with create_sessionmaker(seeded_engine).begin() as session:
+        await session.execute(
+            update(models.Upload).values(created_at=datetime.now(UTC) - timedelta(hours=25))
+        )
+    fresh = await upload_id(http, 29)
+
+    cleaned = await http.post("/v1/jobs/housekeeping", headers=AUTH)
+
+    assert cleaned.status == 200
+    assert (await cleaned.json())["deleted"]["uploads"] == 1
+    async with create_sessionmaker(seeded_engine)() as session:
+        left = set(await session.scalars(select(models.Upload.id)))
+    assert left == {data["sworn_report"], fresh} and stray not in left
 
 
 # --- submission -----------------------------------------------------------------------
@@ -390,7 +506,7 @@ async def test_submitting_without_an_idempotency_key_is_refused(http: Client) ->
 async def test_submitting_needs_a_linked_citizen_except_for_a_segnalazione(
     http: Client,
 ) -> None:
-    cila = await submit(http, 32, "cila", await cila_data(http, 32))
+    cila = await submit(http, 32, "cila", {"property_address": "Via Roma 10, Cerveteri"})
     report = await submit(http, 32, "segnalazione", SEGNALAZIONE)
 
     assert cila.status == 403
@@ -401,13 +517,14 @@ async def test_submitting_needs_a_linked_citizen_except_for_a_segnalazione(
     mine = await http.get(path(detail["protocol_number"]), headers=chat(32))
     theirs = await http.get(path(detail["protocol_number"]), headers=chat(33))
     assert mine.status == 200
-    assert theirs.status == 404
+    assert theirs.status == 403
 
 
 async def test_submission_data_errors_come_back_per_field_in_italian(
     http: Client,
 ) -> None:
     await link(http, 34)
+    await link(http, 35, GIULIA)
     someone_elses = await upload_id(http, 35)
 
     response = await submit(
@@ -495,6 +612,26 @@ async def test_replaying_a_submission_with_the_same_key_returns_the_same_pratica
     assert again.status in (200, 201)
     assert await again.json() == await first.json()
     assert await _count_practices(seeded_engine, "telegram:37") == 1
+
+
+async def test_a_key_older_than_a_day_is_a_new_submission(
+    http: Client, seeded_engine: AsyncEngine
+) -> None:
+    await link(http, 36)
+    key = uuid.uuid4().hex
+    first = await (await submit(http, 36, "segnalazione", SEGNALAZIONE, key)).json()
+    async with create_sessionmaker(seeded_engine).begin() as session:
+        await session.execute(
+            update(models.IdempotencyRecord).values(
+                created_at=datetime.now(UTC) - timedelta(hours=25)
+            )
+        )
+
+    again = await submit(http, 36, "segnalazione", SEGNALAZIONE, key)
+
+    assert again.status == 201
+    assert (await again.json())["protocol_number"] != first["protocol_number"]
+    assert await _count_practices(seeded_engine, "telegram:36") == 2
 
 
 async def test_concurrent_replays_with_the_same_key_file_one_pratica(
@@ -637,6 +774,88 @@ async def test_a_download_url_expires_after_an_hour_and_cannot_be_forged(
     assert (await http.get(_local(fresh))).status == 200
 
 
+def pdf_text(pdf: bytes) -> str:
+    """The text drawn on a PDF's pages (fpdf2 writes it deflated, in plain Tj strings)."""
+    pages = []
+    for stream in re.findall(rb"stream\r?\n(.*?)\r?\nendstream", pdf, re.S):
+        try:
+            pages.append(zlib.decompress(stream).decode("latin-1"))
+        except zlib.error:
+            pages.append(stream.decode("latin-1"))
+    return "\n".join(pages)
+
+
+def _fiscal_code(family: str, given: str, gender: str, born: str) -> str:
+    return str(
+        codicefiscale.encode(
+            lastname=family, firstname=given, gender=gender, birthdate=born, birthplace="C552"
+        )
+    )
+
+
+async def _stato_di_famiglia(http: Client, user: int) -> str:
+    response = await submit(http, user, "stato_famiglia", {"use": "in bollo"})
+    assert response.status == 201, await response.text()
+    document = (await response.json())["document"]
+    return pdf_text(await (await http.get(_local(document["download_url"]))).read())
+
+
+async def test_stato_di_famiglia_lists_the_household_not_whoever_shares_the_address(
+    http: Client, seeded_engine: AsyncEngine
+) -> None:
+    # The Ferri family lives where Giulia Bianchi lives, by the address text; Paolo's
+    # address is spelled another way. The anagrafe's family sheet is what counts.
+    lucia = _fiscal_code("Ferri", "Lucia", "F", "02/03/1980")
+    paolo = _fiscal_code("Ferri", "Paolo", "M", "14/09/1978")
+    async with create_sessionmaker(seeded_engine).begin() as session:
+        session.add_all(
+            [
+                models.Citizen(
+                    fiscal_code=lucia,
+                    given_name="Lucia",
+                    family_name="Ferri",
+                    address="Via Roma 45, 00052 Cerveteri (RM)",
+                    household_id="F-009001",
+                ),
+                models.Citizen(
+                    fiscal_code=paolo,
+                    given_name="Paolo",
+                    family_name="Ferri",
+                    address="via Roma, 45 - 00052 CERVETERI",
+                    household_id="F-009001",
+                ),
+            ]
+        )
+    await link(http, 44, lucia)
+    await link(http, 45, GIULIA)
+
+    ferri = await _stato_di_famiglia(http, 44)
+    bianchi = await _stato_di_famiglia(http, 45)
+
+    assert "- Lucia Ferri" in ferri and "- Paolo Ferri" in ferri
+    assert "Bianchi" not in ferri
+    assert "- Giulia Bianchi" in bianchi
+    assert "Ferri" not in bianchi
+
+
+async def test_stato_di_famiglia_without_a_known_family_is_asked_at_the_desk(
+    http: Client, seeded_engine: AsyncEngine
+) -> None:
+    async with create_sessionmaker(seeded_engine).begin() as session:
+        await session.execute(
+            update(models.Citizen)
+            .where(models.Citizen.fiscal_code == ANNA)
+            .values(household_id=None)
+        )
+    await link(http, 46, ANNA)
+
+    response = await submit(http, 46, "stato_famiglia", {"use": "in bollo"})
+
+    assert response.status == 422
+    message = (await response.json())["error"]["fields"]["subject_fiscal_code"]
+    assert "famiglia" in message and "sportello" in message
+
+
 def _local(url: str) -> str:
     """The path of an absolute URL of the server under test."""
     return "/" + url.split("/", 3)[3]
@@ -680,45 +899,56 @@ async def test_someone_elses_protocol_is_refused_exactly_like_a_missing_one(
     assert bodies[0]["error"]["code"] == "practice_not_found"
 
 
-async def test_anyone_giving_the_owners_fiscal_code_sees_the_pratica(
+async def test_a_chat_linked_to_nobody_is_told_no_status_whatever_it_knows(
     http: Client,
 ) -> None:
     year = datetime.now(UTC).year
+    giulias = f"/v1/practices/{year}/000120"
 
-    right = await http.get(
-        f"/v1/practices/{year}/000120",
-        params={"fiscal_code": GIULIA.lower()},
-        headers=chat(53),
+    # The number and the owner's codice fiscale (both guessable) open nothing.
+    with_code = await http.get(
+        giulias, params={"fiscal_code": GIULIA.lower()}, headers=chat(53)
     )
-    wrong = await http.get(
-        f"/v1/practices/{year}/000120",
-        params={"fiscal_code": MARIO},
-        headers=chat(53),
+    bare = await http.get(giulias, headers=chat(53))
+    missing = await http.get(f"/v1/practices/{year}/999999", headers=chat(53))
+
+    assert with_code.status == bare.status == missing.status == 403
+    bodies = [await r.json() for r in (with_code, bare, missing)]
+    assert bodies[0] == bodies[1] == bodies[2]
+    assert bodies[0]["error"]["code"] == "not_linked"
+    assert "integrazione" not in await with_code.text()
+
+
+async def test_another_citizens_chat_is_told_no_status_even_with_the_owners_code(
+    http: Client,
+) -> None:
+    await link(http, 54, MARIO)
+    year = datetime.now(UTC).year
+
+    response = await http.get(
+        f"/v1/practices/{year}/000120", params={"fiscal_code": GIULIA}, headers=chat(54)
     )
 
-    assert right.status == 200
-    detail = await right.json()
+    assert response.status == 404
+    assert await error_code(response) == "practice_not_found"
+
+
+async def test_the_owners_linked_chat_sees_the_status_and_what_is_asked(
+    http: Client,
+) -> None:
+    await link(http, 55, GIULIA)
+    year = datetime.now(UTC).year
+
+    response = await http.get(f"/v1/practices/{year}/000120", headers=chat(55))
+
+    assert response.status == 200
+    detail = await response.json()
     assert detail["status"] == "integrazione_richiesta"
     assert detail["status_label"] == "in attesa di documenti"
     assert detail["next_step"] == (
         "L'ufficio ti chiede un documento: mandalo qui in chat."
     )
     assert "relazione di calcolo" in detail["requested_documents"]
-    assert wrong.status == 404
-
-
-async def test_guessing_fiscal_codes_is_throttled(http: Client) -> None:
-    year = datetime.now(UTC).year
-    statuses = []
-    for _ in range(11):
-        response = await http.get(
-            f"/v1/practices/{year}/000120",
-            params={"fiscal_code": MARIO},
-            headers=chat(54),
-        )
-        statuses.append(response.status)
-
-    assert statuses == [404] * 10 + [429]
 
 
 # --- integration requests and the office's side ---------------------------------------
@@ -896,6 +1126,30 @@ async def test_the_staff_page_needs_basic_auth(http: Client) -> None:
     assert anonymous.headers["WWW-Authenticate"].startswith("Basic ")
 
 
+async def test_wrong_staff_passwords_are_throttled_with_a_429_in_italian(
+    http: Client,
+) -> None:
+    wrong = [
+        (await http.get("/staff", headers=_basic("mario", f"guess-{n}"))).status
+        for n in range(5)
+    ]
+    # Now even the right password waits: nothing is checked while one has to wait.
+    right = await http.get("/staff", headers=_basic("m.bianchi", STAFF_PASSWORD))
+    post = await http.post(
+        "/staff/practices/2026/000122/transition",
+        data={"token": "x", "to": "archiviata"},
+        headers=_basic("m.bianchi", STAFF_PASSWORD),
+        allow_redirects=False,
+    )
+
+    assert wrong == [401] * 5
+    assert right.status == post.status == 429
+    assert int(right.headers["Retry-After"]) == 30
+    text = await right.text()
+    assert "Troppi tentativi con la password sbagliata" in text and "30 secondi" in text
+    assert "Pratiche" not in text
+
+
 async def test_the_staff_page_lists_pratiche_and_its_form_makes_a_transition(
     http: Client,
 ) -> None:
@@ -922,11 +1176,8 @@ async def test_the_staff_page_lists_pratiche_and_its_form_makes_a_transition(
     )
     assert response.status == 303
     assert response.headers["Location"].startswith("/staff?")
-    detail = await http.get(
-        f"/v1/practices/{year}/000122",
-        params={"fiscal_code": ANNA},
-        headers=chat(70),
-    )
+    await link(http, 70, ANNA)
+    detail = await http.get(f"/v1/practices/{year}/000122", headers=chat(70))
     history = (await detail.json())["history"]
     assert history[-1]["status"] == "in_istruttoria"
     assert history[-1]["note"] == "Presa in carico"
