@@ -497,7 +497,7 @@ def _upload(row: models.Upload) -> schemas.Upload:
 ROME = ZoneInfo("Europe/Rome")
 # Types a citizen may submit without a linked account.
 ANONYMOUS_PRACTICE_TYPES = frozenset({"segnalazione"})
-# Where a pratica may go from each status (DESIGN.md, "Pratica lifecycle").
+# Where a pratica may go from each status (the pratica lifecycle, README).
 ALLOWED_TRANSITIONS: dict[str, frozenset[str]] = {
     PracticeStatus.PRESENTATA: frozenset(
         {
