@@ -7,7 +7,6 @@ import asyncio
 import contextlib
 import logging
 import sys
-from datetime import UTC, datetime
 
 from aiohttp import web
 
@@ -18,10 +17,13 @@ from backoffice.db import (
     ensure_sqlite_directory,
     migrate,
 )
+from backoffice.db.seed import seed_demo_data
+from backoffice.db.uow import UnitOfWork
 from backoffice.errors import CitizenNotFound
-from backoffice.identity import format_link_code
-from backoffice.repositories import IdentityRepository
-from backoffice.seed import seed_demo_data
+from backoffice.identity.domain import format_link_code
+from backoffice.identity.services import create_link_code
+from sportello.clock import Clock
+from sportello.dblock import exclusive
 from sportello.logs import configure_logging
 from sportello.security import exit_if_unsafe
 from sportello.settings import Settings, get_settings
@@ -34,10 +36,12 @@ async def prepare_database(settings: Settings) -> None:
     ensure_sqlite_directory(settings.database_url)
     engine = create_engine(settings.database_url)
     try:
-        await migrate(engine)
-        log.info("database schema at head")
-        if settings.seeds_demo_data:
-            await seed_demo_data(create_sessionmaker(engine))
+        # Replicas start together: one migrates and seeds, the others wait and find it done.
+        async with exclusive(engine, "sportello:backoffice-schema"):
+            await migrate(engine)
+            log.info("database schema at head")
+            if settings.seeds_demo_data:
+                await seed_demo_data(create_sessionmaker(engine))
     finally:
         await engine.dispose()
 
@@ -46,10 +50,7 @@ async def mint_link_code(settings: Settings, fiscal_code: str) -> str:
     """Mint a link code for a citizen, as the portal would after SPID/CIE (demos, tests)."""
     engine = create_engine(settings.database_url)
     try:
-        async with create_sessionmaker(engine).begin() as session:
-            code = await IdentityRepository(session).create_link_code(
-                fiscal_code, datetime.now(UTC)
-            )
+        code = await create_link_code(UnitOfWork(create_sessionmaker(engine)), fiscal_code, Clock().now())
     finally:
         await engine.dispose()
     return format_link_code(code.code)

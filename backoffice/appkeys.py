@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import datetime
-
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from sportello.clock import Clock
 from sportello.settings import Settings
 
 SETTINGS = web.AppKey("settings", Settings)
@@ -16,6 +14,5 @@ SESSIONMAKER: web.AppKey[async_sessionmaker[AsyncSession]] = web.AppKey(
     "sessionmaker", async_sessionmaker
 )
 
-# What time it is (timezone-aware): the wall clock, or a frozen one that tests set.
-Clock = Callable[[], datetime]
-CLOCK: web.AppKey[Clock] = web.AppKey("clock")
+# What time it is: the wall clock, or a frozen one that tests set (sportello.clock).
+CLOCK = web.AppKey("clock", Clock)

@@ -9,7 +9,6 @@ from datetime import UTC, date, datetime
 from functools import partial
 
 from aiohttp import web
-from babel.dates import format_date
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backoffice.appkeys import CLOCK, SESSIONMAKER, SETTINGS
@@ -27,17 +26,11 @@ from backoffice.appointments import (
     verify_appointment_token,
 )
 from backoffice.errors import AppointmentNotFound, InvalidRequest
+from backoffice.http.idempotency import idempotency_key
+from backoffice.http.request import channel_user, file_secret, json_object, public_base_url
 from backoffice.jobs import run_periodically
 from backoffice.pages import comune_page
-from backoffice.routes import (
-    IDEMPOTENCY_KEY_HEADER,
-    MAX_IDEMPOTENCY_KEY,
-    channel_user,
-    file_secret,
-    json_object,
-    public_base_url,
-)
-from backoffice.routes import now as wall_clock
+from sportello.formatting import long_date
 
 log = logging.getLogger(__name__)
 
@@ -164,11 +157,7 @@ async def list_nearest_slots(request: web.Request) -> web.Response:
 async def book_appointment(request: web.Request) -> web.Response:
     """Book a slot for the linked citizen (once per Idempotency-Key, when given)."""
     user = channel_user(request)
-    key = request.headers.get(IDEMPOTENCY_KEY_HEADER, "").strip() or None
-    if key is not None and len(key) > MAX_IDEMPOTENCY_KEY:
-        raise InvalidRequest(
-            f"the {IDEMPOTENCY_KEY_HEADER} header has at most {MAX_IDEMPOTENCY_KEY} characters"
-        )
+    key = idempotency_key(request, required=False)
     body = await json_object(request)
     service = body.get("service")
     if not isinstance(service, str) or not service:
@@ -255,6 +244,7 @@ async def _reminders(app: web.Application) -> AsyncIterator[None]:
         "appointment reminders",
         partial(_remind_in_daytime, app),
         app[SETTINGS].appointment_reminder_interval_seconds,
+        leases=app[SESSIONMAKER],
     ):
         yield
 
@@ -286,7 +276,7 @@ async def verify_appointment(request: web.Request) -> web.Response:
         f"<h2>Prenotazione {html.escape(view.code)}: {html.escape(status)}</h2><dl>"
         f"<dt>Servizio</dt><dd>{html.escape(view.service_name)}</dd>"
         f"<dt>Dove</dt><dd>{html.escape(view.location)}</dd>"
-        f"<dt>Giorno</dt><dd>{html.escape(format_date(starts.date(), 'EEEE d MMMM y', locale='it'))}</dd>"
+        f"<dt>Giorno</dt><dd>{html.escape(long_date(starts.date()))}</dd>"
         f"<dt>Ora</dt><dd>{starts:%H:%M}–{ends:%H:%M}</dd>"
         f"<dt>Sportello</dt><dd>{html.escape(desk)}</dd>"
         f"<dt>Stato</dt><dd>{html.escape(status)}</dd></dl>"
@@ -301,7 +291,5 @@ async def verify_appointment(request: web.Request) -> web.Response:
 
 def setup_appointments(app: web.Application) -> None:
     """Add the appointment routes and the hourly reminders (after the database's context)."""
-    if CLOCK not in app:
-        app[CLOCK] = wall_clock
     app.add_routes(appointment_routes)
     app.cleanup_ctx.append(_reminders)

@@ -23,9 +23,9 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from backoffice import models
 from backoffice.capabilities import sign
-from backoffice.certificates import ROME
+from backoffice.db import models
+from backoffice.db.models import AppointmentStatus
 from backoffice.errors import (
     AlreadyBooked,
     AppointmentNotFound,
@@ -34,15 +34,12 @@ from backoffice.errors import (
     SlotClosed,
     SlotTaken,
 )
-from backoffice.identity import LINK_CODE_ALPHABET, ChannelUser
-from backoffice.models import AppointmentStatus
-from backoffice.repositories import (
-    EventRepository,
-    IdempotencyRepository,
-    IdentityRepository,
-    request_fingerprint,
-)
+from backoffice.events.repository import EventRepository
+from backoffice.http.idempotency import IdempotencyRepository, request_fingerprint
+from backoffice.identity.domain import LINK_CODE_ALPHABET, ChannelUser
+from backoffice.identity.services import require_linked
 from backoffice.schemas import JSONObject
+from sportello.clock import ROME
 from sportello.settings import Settings
 
 CODE_PREFIX = "CE"
@@ -487,7 +484,7 @@ class AppointmentRepository:
         as that booking still stands. Cancelled or moved since, it is no answer to this
         request (the citizen would hold a ticket for nothing): the slot is booked anew.
         """
-        citizen = await IdentityRepository(self._session).require_linked(channel_user)
+        citizen = await require_linked(self._session, channel_user)
         idempotency = IdempotencyRepository(self._session)
         fingerprint = request_fingerprint(
             {
@@ -577,7 +574,7 @@ class AppointmentRepository:
 
     async def list_for(self, channel_user: ChannelUser) -> list[AppointmentView]:
         """The citizen's live bookings that have not ended yet, soonest first."""
-        citizen = await IdentityRepository(self._session).require_linked(channel_user)
+        citizen = await require_linked(self._session, channel_user)
         # No slot lasts a day; the exact end is checked below, with each service's length.
         rows = await self._session.execute(
             select(models.Appointment, models.CounterService)
@@ -675,7 +672,7 @@ class AppointmentRepository:
         self, channel_user: ChannelUser, code: str
     ) -> tuple[models.Appointment, models.CounterService]:
         """The booking with this code if it is the caller's; else AppointmentNotFound."""
-        citizen = await IdentityRepository(self._session).require_linked(channel_user)
+        citizen = await require_linked(self._session, channel_user)
         row = (
             await self._session.execute(
                 select(models.Appointment, models.CounterService)

@@ -14,14 +14,13 @@ from datetime import datetime
 from functools import partial
 
 from aiohttp import web
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from backoffice.appkeys import CLOCK, SESSIONMAKER, SETTINGS
+from backoffice.db.uow import UnitOfWork
+from backoffice.http.idempotency import delete_expired_idempotency_records
+from backoffice.http.request import now, unit_of_work
 from backoffice.jobs import run_periodically
-from backoffice.repositories import (
-    delete_expired_idempotency_records,
-    delete_unattached_uploads,
-)
+from backoffice.practices.repository import delete_unattached_uploads
 
 log = logging.getLogger(__name__)
 
@@ -31,29 +30,26 @@ housekeeping_routes = web.RouteTableDef()
 FIRST_RUN_DELAY_SECONDS = 60.0
 
 
-async def housekeep(session: AsyncSession, now: datetime) -> dict[str, int]:
-    """Delete what has outlived its time; how many of each. The caller commits."""
-    return {
-        "idempotency_keys": await delete_expired_idempotency_records(session, now),
-        "uploads": await delete_unattached_uploads(session, now),
-    }
-
-
-def _clock(app: web.Application) -> datetime:
-    return app[CLOCK]()
+async def housekeep(uow: UnitOfWork, now: datetime) -> dict[str, int]:
+    """Delete what has outlived its time, in one unit of work; how many of each."""
+    async with uow:
+        deleted = {
+            "idempotency_keys": await delete_expired_idempotency_records(uow.session, now),
+            "uploads": await delete_unattached_uploads(uow.session, now),
+        }
+        await uow.commit()
+    return deleted
 
 
 @housekeeping_routes.post("/v1/jobs/housekeeping")
 async def run_housekeeping(request: web.Request) -> web.Response:
     """Run the housekeeping now; answer how many of each thing were deleted."""
-    async with request.app[SESSIONMAKER].begin() as session:
-        deleted = await housekeep(session, _clock(request.app))
+    deleted = await housekeep(unit_of_work(request), now(request))
     return web.json_response({"deleted": deleted})
 
 
 async def _run(app: web.Application) -> None:
-    async with app[SESSIONMAKER].begin() as session:
-        deleted = await housekeep(session, _clock(app))
+    deleted = await housekeep(UnitOfWork(app[SESSIONMAKER]), app[CLOCK]())
     if any(deleted.values()):
         # Counts only: what was deleted says nothing about anyone.
         log.info("housekeeping deleted %s", deleted)
@@ -66,5 +62,6 @@ async def housekeeping_job(app: web.Application) -> AsyncIterator[None]:
         partial(_run, app),
         app[SETTINGS].housekeeping_interval_seconds,
         first_delay=FIRST_RUN_DELAY_SECONDS,
+        leases=app[SESSIONMAKER],
     ):
         yield

@@ -16,18 +16,21 @@ import html
 import math
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
 from aiohttp import web
 
-from backoffice.appkeys import SESSIONMAKER, SETTINGS
-from backoffice.certificates import ROME
+from backoffice.appkeys import SETTINGS
 from backoffice.errors import BackOfficeError
-from backoffice.repositories import ALLOWED_TRANSITIONS, PracticeRepository
-from backoffice.routes import now, protocol
-from backoffice.texts import status_label
+from backoffice.events import services as outbox
+from backoffice.http.request import now, unit_of_work
+from backoffice.practices import services as practices
+from backoffice.practices.domain import ALLOWED_TRANSITIONS
+from backoffice.practices.routes import protocol
+from backoffice.practices.texts import status_label
+from sportello.clock import ROME
 
 staff_routes = web.RouteTableDef()
 
@@ -204,8 +207,49 @@ th, td {{ border-bottom: 1px solid #ccc; padding: .4em; text-align: left; vertic
 {rows}
 </tbody>
 </table>
+<h2>Notifiche non consegnate</h2>
+<p>In attesa: {pending}. Consegnate: {sent}. Non consegnate: {dead}.</p>
+{dead_rows}
 </body></html>
 """
+
+# What each notice is, in the office's words.
+EVENT_LABELS = {
+    "practice_submitted": "Pratica ricevuta",
+    "practice_status_changed": "Cambio di stato di una pratica",
+    "integration_received": "Documenti integrativi ricevuti",
+    "payment_received": "Pagamento ricevuto",
+    "payment_reminder": "Promemoria di pagamento",
+    "appointment_reminder": "Promemoria di appuntamento",
+}
+# Parked deliveries shown on the page, newest first.
+DEAD_SHOWN = 50
+
+
+def _dead_table(dead: list[dict[str, object]], token: str) -> str:
+    if not dead:
+        return "<p>Nessuna notifica da controllare.</p>"
+    rows = []
+    for item in dead:
+        failed = str(item["failed_at"] or "")[:16].replace("T", " ")
+        label = EVENT_LABELS.get(str(item["event_type"]), str(item["event_type"]))
+        rows.append(
+            "<tr>"
+            f"<td>{html.escape(label)}</td>"
+            f"<td>{html.escape(failed)} UTC</td>"
+            f"<td>{item['attempts']}</td>"
+            f"<td>{html.escape(str(item['last_error'] or ''))}</td>"
+            f'<td><form method="post" action="/staff/deliveries/{item["id"]}/retry">'
+            f'<input type="hidden" name="token" value="{token}">'
+            '<button type="submit">Riprova</button></form></td>'
+            "</tr>"
+        )
+    return (
+        "<p>Il cittadino ha bloccato il bot o cancellato la chat, oppure Telegram ha rifiutato "
+        "il messaggio più volte. Riprova quando il cittadino ha riaperto la chat.</p>"
+        "<table><thead><tr><th>Notifica</th><th>Ultimo tentativo</th><th>Tentativi</th>"
+        "<th>Errore</th><th></th></tr></thead><tbody>" + "\n".join(rows) + "</tbody></table>"
+    )
 
 
 @staff_routes.get("/staff")
@@ -217,20 +261,18 @@ async def staff_page(request: web.Request) -> web.Response:
         return _too_many(error)
     if user is None:
         return _challenge()
-    async with request.app[SESSIONMAKER]() as session:
-        practices = await PracticeRepository(session).staff_list()
+    latest = await practices.staff_list(unit_of_work(request))
+    counts, dead = await outbox.overview(unit_of_work(request), DEAD_SHOWN)
     token = _form_token(request, user)
     rows = []
-    for practice in practices:
+    for practice in latest:
         targets = sorted(ALLOWED_TRANSITIONS.get(practice.status, frozenset()))
         if targets:
             options = "".join(
                 f'<option value="{html.escape(to)}">{html.escape(status_label(to))}</option>'
                 for to in targets
             )
-            action = "/staff/practices/" + html.escape(
-                practice.protocol_number, quote=True
-            )
+            action = "/staff/practices/" + html.escape(practice.protocol_number, quote=True)
             form = (
                 f'<form method="post" action="{action}/transition">'
                 f'<input type="hidden" name="token" value="{token}">'
@@ -256,6 +298,10 @@ async def staff_page(request: web.Request) -> web.Response:
         user=html.escape(user),
         message=(f'<p class="message">{html.escape(message)}</p>' if message else ""),
         rows="\n".join(rows),
+        pending=counts["pending"],
+        sent=counts["sent"],
+        dead=counts["dead"],
+        dead_rows=_dead_table(dead, token),
     )
     return web.Response(
         text=page,
@@ -264,33 +310,47 @@ async def staff_page(request: web.Request) -> web.Response:
     )
 
 
-@staff_routes.post("/staff/practices/{year}/{number}/transition")
-async def staff_transition(request: web.Request) -> web.Response:
-    """Apply the form's transition, then go back to the list with what happened."""
+def _staff_form_user(request: web.Request, form: Mapping[str, object]) -> str | web.Response:
+    """The clerk posting a form with a valid token, or the answer to give instead."""
     try:
         user = _staff_user(request)
     except Throttled as error:
         return _too_many(error)
     if user is None:
         return _challenge()
-    form = await request.post()
     token = str(form.get("token", ""))
     if not hmac.compare_digest(token, _form_token(request, user)):
         return web.Response(status=403, text="Modulo scaduto: ricarica la pagina.")
+    return user
+
+
+@staff_routes.post("/staff/deliveries/{delivery_id}/retry")
+async def staff_retry_delivery(request: web.Request) -> web.Response:
+    """Queue a parked notification again, then go back to the page with what happened."""
+    user = _staff_form_user(request, await request.post())
+    if isinstance(user, web.Response):
+        return user
+    raw = request.match_info["delivery_id"]
+    retried = False
+    if raw.isdigit() and len(raw) <= 18:
+        retried = await outbox.retry(unit_of_work(request), int(raw), now(request))
+    message = "Notifica rimessa in coda." if retried else "Non fatto: notifica non trovata o già in coda."
+    raise web.HTTPSeeOther("/staff?" + urlencode({"message": message}))
+
+
+@staff_routes.post("/staff/practices/{year}/{number}/transition")
+async def staff_transition(request: web.Request) -> web.Response:
+    """Apply the form's transition, then go back to the list with what happened."""
+    form = await request.post()
+    user = _staff_form_user(request, form)
+    if isinstance(user, web.Response):
+        return user
     to, note = str(form.get("to", "")), str(form.get("note", "")).strip() or None
     try:
         year, number = protocol(request)
-        async with request.app[SESSIONMAKER].begin() as session:
-            change = await PracticeRepository(session).transition(
-                year, number, to, note, user, now()
-            )
-        message = (
-            f"Pratica {change.detail.summary.protocol_number}: "
-            f"{status_label(change.to_status)}."
-        )
+        change = await practices.transition(unit_of_work(request), year, number, to, note, user, now(request))
+        message = f"Pratica {change.detail.summary.protocol_number}: {status_label(change.to_status)}."
     except BackOfficeError as exc:
         fields = getattr(exc, "fields", None)
-        message = "Non fatto: " + (
-            "; ".join(fields.values()) if isinstance(fields, dict) else exc.message
-        )
+        message = "Non fatto: " + ("; ".join(fields.values()) if isinstance(fields, dict) else exc.message)
     raise web.HTTPSeeOther("/staff?" + urlencode({"message": message}))

@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from backend_client import BackOfficeClient
 from backoffice.app import AccessLogger, create_app
 from backoffice.db import create_engine, create_sessionmaker, migrate
-from backoffice.seed import seed_demo_data
+from backoffice.db.seed import seed_demo_data
 from sportello.settings import Settings
 from tests.backoffice_http import API_KEY, FILE_SECRET, STAFF_PASSWORD
 

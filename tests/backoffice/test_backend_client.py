@@ -23,8 +23,8 @@ from backend_client import (
     open_client,
 )
 from backoffice.db import create_sessionmaker
-from backoffice.repositories import EventRepository
-from backoffice.seed import COUNTER_SERVICES, PRACTICE_TYPES
+from backoffice.db.seed import COUNTER_SERVICES, PRACTICE_TYPES
+from backoffice.events.repository import EventRepository
 from sportello.settings import Settings
 
 
@@ -45,11 +45,11 @@ async def test_the_client_reports_the_back_office_healthy(
 async def test_the_client_lists_the_counter_services_as_typed_values(
     backoffice_client: BackOfficeClient,
 ) -> None:
-    services = await backoffice_client.list_counter_services()
+    services = await backoffice_client.appointments.services()
 
     assert all(isinstance(service, CounterService) for service in services)
     assert {s.code for s in services} == {s["code"] for s in COUNTER_SERVICES}
-    anagrafe = await backoffice_client.get_counter_service("anagrafe")
+    anagrafe = await backoffice_client.appointments.service("anagrafe")
     assert anagrafe in services
     assert anagrafe.opening_hours[0].weekday == 0
     assert anagrafe.opening_hours[0].opens == "08:30"
@@ -58,7 +58,7 @@ async def test_the_client_lists_the_counter_services_as_typed_values(
 async def test_the_client_lists_the_practice_types_with_their_fields(
     backoffice_client: BackOfficeClient,
 ) -> None:
-    practice_types = await backoffice_client.list_practice_types()
+    practice_types = await backoffice_client.practices.types()
 
     assert all(isinstance(item, PracticeType) for item in practice_types)
     assert {item.code for item in practice_types} == {
@@ -72,7 +72,7 @@ async def test_an_unknown_counter_service_raises_not_found(
     backoffice_client: BackOfficeClient,
 ) -> None:
     with pytest.raises(NotFound) as raised:
-        await backoffice_client.get_counter_service("astronautica")
+        await backoffice_client.appointments.service("astronautica")
 
     assert raised.value.status == 404
     assert raised.value.code == "not_found"
@@ -82,7 +82,7 @@ async def test_a_code_with_a_slash_cannot_reach_another_route(
     backoffice_client: BackOfficeClient,
 ) -> None:
     with pytest.raises(NotFound):
-        await backoffice_client.get_counter_service("../practice-types")
+        await backoffice_client.appointments.service("../practice-types")
 
 
 async def test_a_wrong_api_key_raises_unauthorized(
@@ -91,7 +91,7 @@ async def test_a_wrong_api_key_raises_unauthorized(
     client = BackOfficeClient(client_session, str(server.make_url("/")), "wrong-key")
 
     with pytest.raises(Unauthorized):
-        await client.list_counter_services()
+        await client.appointments.services()
 
 
 async def test_the_client_reads_the_event_feed_page_by_page(
@@ -103,9 +103,9 @@ async def test_the_client_reads_the_event_feed_page_by_page(
             (await repository.append("payment_received", {"n": n})).id for n in range(3)
         ]
 
-    first = await backoffice_client.events(after=0, limit=2)
-    second = await backoffice_client.events(after=first.last_id, limit=2)
-    third = await backoffice_client.events(after=second.last_id, limit=2)
+    first = await backoffice_client.events.page(after=0, limit=2)
+    second = await backoffice_client.events.page(after=first.last_id, limit=2)
+    third = await backoffice_client.events.page(after=second.last_id, limit=2)
 
     assert [event.id for event in (*first.events, *second.events)] == ids
     assert third.events == () and third.last_id == ids[-1]
@@ -126,7 +126,7 @@ async def test_nothing_listening_on_the_port_raises_back_office_unavailable(
     )
 
     with pytest.raises(BackOfficeUnavailable):
-        await client.list_counter_services()
+        await client.appointments.services()
 
 
 async def test_open_client_builds_a_working_client_from_settings_and_closes_its_session(
@@ -139,8 +139,8 @@ async def test_open_client_builds_a_working_client_from_settings_and_closes_its_
     )
 
     async with await open_client(settings) as client:
-        assert len(await client.list_counter_services()) == len(COUNTER_SERVICES)
-    assert client._session.closed
+        assert len(await client.appointments.services()) == len(COUNTER_SERVICES)
+    assert client.transport.session.closed
 
 
 # --- retries and idempotency, against a small real server that misbehaves on purpose ----
@@ -192,7 +192,7 @@ async def test_a_get_is_retried_twice_after_a_5xx_and_then_succeeds(
     backend, url = await flaky_server(2)
     client = BackOfficeClient(client_session, url, "key", retry_backoff=0.01)
 
-    assert await client.list_counter_services() == []
+    assert await client.appointments.services() == []
     assert len(backend.calls) == 3
 
 
@@ -203,7 +203,7 @@ async def test_a_get_gives_up_after_two_retries(
     client = BackOfficeClient(client_session, url, "key", retry_backoff=0.01)
 
     with pytest.raises(BackOfficeUnavailable) as raised:
-        await client.list_counter_services()
+        await client.appointments.services()
     assert raised.value.status == 503
     assert len(backend.calls) == 3
 
@@ -215,7 +215,7 @@ async def test_a_creating_post_carries_an_idempotency_key_and_is_not_retried(
     client = BackOfficeClient(client_session, url, "key", retry_backoff=0.01)
 
     with pytest.raises(BackOfficeUnavailable):
-        await client._create("/v1/things", {"a": 1})
+        await client.transport.create("/v1/things", {"a": 1})
 
     [(method, key)] = backend.calls
     assert method == "POST"

@@ -29,7 +29,7 @@ from backend_client import (
     UnsupportedFileType,
     new_idempotency_key,
 )
-from backoffice.seed import DEMO_CITIZENS
+from backoffice.db.seed import DEMO_CITIZENS
 
 MARIO, GIULIA, ANNA = (citizen.fiscal_code for citizen in DEMO_CITIZENS)
 PDF = b"%PDF-1.4\n%%EOF\n"
@@ -41,37 +41,37 @@ SEGNALAZIONE = {
 
 
 async def _link(client: BackOfficeClient, channel_user: str, fiscal_code: str) -> None:
-    code = await client.create_link_code(fiscal_code)
-    await client.link_channel(channel_user, code.code)
+    code = await client.identity.create_link_code(fiscal_code)
+    await client.identity.link(channel_user, code.code)
 
 
 async def test_the_client_links_a_chat_and_tells_whom_it_belongs_to(
     backoffice_client: BackOfficeClient,
 ) -> None:
-    code = await backoffice_client.create_link_code(MARIO)
+    code = await backoffice_client.identity.create_link_code(MARIO)
 
-    linked = await backoffice_client.link_channel("telegram:1", code.code.lower())
+    linked = await backoffice_client.identity.link("telegram:1", code.code.lower())
 
     assert linked.given_name == "Mario"
     assert linked.fiscal_code_masked == "RSS***50C12***D"
-    assert await backoffice_client.me("telegram:1") == linked
-    await backoffice_client.unlink_channel("telegram:1")
+    assert await backoffice_client.identity.me("telegram:1") == linked
+    await backoffice_client.identity.unlink("telegram:1")
     with pytest.raises(NotLinked):
-        await backoffice_client.me("telegram:1")
+        await backoffice_client.identity.me("telegram:1")
 
 
 async def test_link_code_errors_are_typed(backoffice_client: BackOfficeClient) -> None:
     with pytest.raises(CitizenNotFound):
-        await backoffice_client.create_link_code("BNCLRA80A01H501X")
-    code = await backoffice_client.create_link_code(GIULIA)
-    await backoffice_client.link_channel("telegram:2", code.code)
+        await backoffice_client.identity.create_link_code("BNCLRA80A01H501X")
+    code = await backoffice_client.identity.create_link_code(GIULIA)
+    await backoffice_client.identity.link("telegram:2", code.code)
     with pytest.raises(LinkCodeExpired):
-        await backoffice_client.link_channel("telegram:3", code.code)
+        await backoffice_client.identity.link("telegram:3", code.code)
     for _ in range(4):
         with pytest.raises(LinkCodeInvalid):
-            await backoffice_client.link_channel("telegram:3", "AAAA-AAAA")
+            await backoffice_client.identity.link("telegram:3", "AAAA-AAAA")
     with pytest.raises(TooManyAttempts) as raised:
-        await backoffice_client.link_channel("telegram:3", "AAAA-AAAA")
+        await backoffice_client.identity.link("telegram:3", "AAAA-AAAA")
     assert raised.value.retry_after is not None and raised.value.retry_after > 0
 
 
@@ -80,12 +80,12 @@ async def test_the_client_submits_tracks_and_completes_a_pratica(
 ) -> None:
     user = "telegram:4"
     await _link(backoffice_client, user, ANNA)
-    report = await backoffice_client.upload(
+    report = await backoffice_client.practices.upload(
         user, PDF, "relazione.pdf", "application/pdf"
     )
     assert (report.content_type, report.size) == ("application/pdf", len(PDF))
 
-    detail = await backoffice_client.submit_practice(
+    detail = await backoffice_client.practices.submit(
         user,
         "cila",
         {
@@ -103,21 +103,21 @@ async def test_the_client_submits_tracks_and_completes_a_pratica(
     assert (detail.status, detail.practice_type_code) == ("presentata", "cila")
     assert detail.practice_type_name.startswith("CILA")
     assert detail.created_at.tzinfo is not None
-    listed = await backoffice_client.list_practices(user)
+    listed = await backoffice_client.practices.mine(user)
     assert listed[0].protocol_number == detail.protocol_number
 
-    await backoffice_client.transition_practice(
+    await backoffice_client.practices.transition(
         detail.protocol_number, "in_istruttoria", staff_user="m.bianchi"
     )
-    waiting = await backoffice_client.transition_practice(
+    waiting = await backoffice_client.practices.transition(
         detail.protocol_number, "integrazione_richiesta", "Manca la planimetria."
     )
     assert waiting.status_label == "in attesa di documenti"
     assert waiting.requested_documents == "Manca la planimetria."
-    plan = await backoffice_client.upload(
+    plan = await backoffice_client.practices.upload(
         user, PDF, "planimetria.pdf", "application/pdf"
     )
-    resumed = await backoffice_client.attach_document(
+    resumed = await backoffice_client.practices.attach(
         user, detail.protocol_number, plan.upload_id
     )
     assert resumed.status == "in_istruttoria"
@@ -127,9 +127,9 @@ async def test_the_client_submits_tracks_and_completes_a_pratica(
         plan.upload_id,
     }
     with pytest.raises(InvalidTransition):
-        await backoffice_client.transition_practice(detail.protocol_number, "bozza")
+        await backoffice_client.practices.transition(detail.protocol_number, "bozza")
 
-    page = await backoffice_client.events(after=0, limit=500)
+    page = await backoffice_client.events.page(after=0, limit=500)
     mine = [
         e
         for e in page.events
@@ -150,7 +150,7 @@ async def test_a_certificate_comes_with_a_document_the_client_downloads(
     user = "telegram:5"
     await _link(backoffice_client, user, MARIO)
 
-    detail = await backoffice_client.submit_practice(
+    detail = await backoffice_client.practices.submit(
         user, "certificato_residenza", {"use": "in bollo"}, new_idempotency_key()
     )
 
@@ -165,11 +165,11 @@ async def test_submission_errors_are_typed_with_the_fields(
     backoffice_client: BackOfficeClient,
 ) -> None:
     with pytest.raises(NotLinked):
-        await backoffice_client.submit_practice(
+        await backoffice_client.practices.submit(
             "telegram:6", "scia", {}, new_idempotency_key()
         )
     with pytest.raises(InvalidData) as raised:
-        await backoffice_client.submit_practice(
+        await backoffice_client.practices.submit(
             "telegram:6",
             "segnalazione",
             {**SEGNALAZIONE, "category": "ufo"},
@@ -181,12 +181,12 @@ async def test_submission_errors_are_typed_with_the_fields(
 
 async def test_upload_errors_are_typed(backoffice_client: BackOfficeClient) -> None:
     with pytest.raises(NotLinked):
-        await backoffice_client.upload("telegram:7", PDF, "a.pdf", "application/pdf")
+        await backoffice_client.practices.upload("telegram:7", PDF, "a.pdf", "application/pdf")
     await _link(backoffice_client, "telegram:7", ANNA)
     with pytest.raises(UnsupportedFileType):
-        await backoffice_client.upload("telegram:7", b"GIF89a...", "x.gif", "image/gif")
+        await backoffice_client.practices.upload("telegram:7", b"GIF89a...", "x.gif", "image/gif")
     with pytest.raises(FileTooLarge):
-        await backoffice_client.upload(
+        await backoffice_client.practices.upload(
             "telegram:7", PDF + bytes(20 * 1024 * 1024), "big.pdf", "application/pdf"
         )
 
@@ -198,20 +198,20 @@ async def test_someone_elses_protocol_is_not_found_and_an_unlinked_chat_not_link
     await _link(backoffice_client, "telegram:8", MARIO)
 
     with pytest.raises(PracticeNotFound):
-        await backoffice_client.get_practice("telegram:8", f"{year}/000120")
+        await backoffice_client.practices.get("telegram:8", f"{year}/000120")
     with pytest.raises(PracticeNotFound):
-        await backoffice_client.get_practice("telegram:8", "la mia pratica")
+        await backoffice_client.practices.get("telegram:8", "la mia pratica")
     with pytest.raises(NotLinked):
-        await backoffice_client.get_practice("telegram:9", f"{year}/000120")
+        await backoffice_client.practices.get("telegram:9", f"{year}/000120")
     await _link(backoffice_client, "telegram:9", GIULIA)
-    own = await backoffice_client.get_practice("telegram:9", f"{year}/120")
+    own = await backoffice_client.practices.get("telegram:9", f"{year}/120")
     assert own.protocol_number == f"{year}/000120"
 
 
 async def test_one_practice_type_comes_with_its_questions(
     backoffice_client: BackOfficeClient,
 ) -> None:
-    segnalazione = await backoffice_client.get_practice_type("segnalazione")
+    segnalazione = await backoffice_client.practices.type("segnalazione")
 
     assert all(field.question for field in segnalazione.fields)
     category = next(f for f in segnalazione.fields if f.name == "category")
@@ -290,7 +290,7 @@ async def test_a_submission_is_retried_after_a_dropped_connection_with_the_same_
     url = await _start(backend, dropping)
     client = BackOfficeClient(client_session, url, "key", retry_backoff=0.01)
 
-    detail = await client.submit_practice(
+    detail = await client.practices.submit(
         "telegram:9", "segnalazione", SEGNALAZIONE, "the-key"
     )
 
@@ -306,6 +306,6 @@ async def test_a_submission_is_not_retried_after_a_server_error(
     client = BackOfficeClient(client_session, url, "key", retry_backoff=0.01)
 
     with pytest.raises(BackOfficeUnavailable):
-        await client.submit_practice("telegram:9", "segnalazione", SEGNALAZIONE, "k")
+        await client.practices.submit("telegram:9", "segnalazione", SEGNALAZIONE, "k")
 
     assert len(backend.keys) == 1

@@ -15,8 +15,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from backoffice.app import create_app
 from backoffice.db import create_sessionmaker
-from backoffice.repositories import EventRepository
-from backoffice.seed import COUNTER_SERVICES, DEMO_CITIZENS, PRACTICE_TYPES
+from backoffice.db.seed import COUNTER_SERVICES, DEMO_CITIZENS, PRACTICE_TYPES
+from backoffice.events.repository import EventRepository
 from sportello.settings import Settings
 
 AUTH = {"X-API-Key": "test-backoffice-key"}  # the key conftest gives the server

@@ -14,7 +14,6 @@ from collections.abc import AsyncIterator, Callable
 from datetime import date, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
-from zoneinfo import ZoneInfo
 
 import aiohttp
 import pytest
@@ -35,37 +34,26 @@ from backend_client import (
     SlotClosed,
     SlotTaken,
 )
-from backoffice import models
 from backoffice.app import AccessLogger, create_app
 from backoffice.appkeys import CLOCK
 from backoffice.appointments import send_appointment_reminders
-from backoffice.db import create_sessionmaker, migrate
-from backoffice.seed import DEMO_CITIZENS
+from backoffice.db import create_sessionmaker, migrate, models
+from backoffice.db.seed import DEMO_CITIZENS
+from sportello.clock import ROME, Clock
 from sportello.settings import Settings
 from tests.backoffice_http import AUTH, Client, chat, link
 
-ROME = ZoneInfo("Europe/Rome")
 NOW = datetime(2026, 11, 26, 10, 0, tzinfo=ROME)  # a Thursday
 MARIO, GIULIA, ANNA = (citizen.fiscal_code for citizen in DEMO_CITIZENS)
 CODE = re.compile(r"^CE-[ABCDEFGHJKLMNPQRSTUVWXYZ23456789]{4}$")
 
 
-class FrozenClock:
-    """The back office's clock, stopped where a test wants it."""
-
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
 @pytest.fixture
-def clock() -> FrozenClock:
-    return FrozenClock(NOW)
+def clock() -> Clock:
+    return Clock(NOW)
 
 
-def _app(settings: Settings, clock: FrozenClock, **changes: Any) -> aiohttp.web.Application:
+def _app(settings: Settings, clock: Clock, **changes: Any) -> aiohttp.web.Application:
     settings = settings.model_copy(
         update={"appointment_reminder_interval_seconds": 0, **changes}
     )
@@ -78,7 +66,7 @@ def _app(settings: Settings, clock: FrozenClock, **changes: Any) -> aiohttp.web.
 async def server(
     database_url: str,
     seeded_engine: AsyncEngine,
-    clock: FrozenClock,
+    clock: Clock,
     make_settings: Callable[..., Settings],
 ) -> AsyncIterator[TestServer]:
     """The real back office, its clock frozen and its hourly reminders off."""
@@ -156,9 +144,9 @@ async def test_counter_services_say_what_to_bring_and_what_the_cie_costs(
 
 
 async def test_a_counter_service_tells_the_holidays_of_the_next_two_weeks(
-    http: Client, clock: FrozenClock
+    http: Client, clock: Clock
 ) -> None:
-    clock.now = datetime(2026, 12, 20, 10, 0, tzinfo=ROME)
+    clock.freeze(datetime(2026, 12, 20, 10, 0, tzinfo=ROME))
 
     response = await http.get("/v1/counter-services/protocollo", headers=AUTH)
 
@@ -174,10 +162,10 @@ async def test_a_counter_service_tells_the_holidays_of_the_next_two_weeks(
 async def test_the_comunes_own_closing_days_are_closures_too(
     database_url: str,
     seeded_engine: AsyncEngine,
-    clock: FrozenClock,
+    clock: Clock,
     make_settings: Callable[..., Settings],
 ) -> None:
-    clock.now = datetime(2026, 12, 20, 10, 0, tzinfo=ROME)
+    clock.freeze(datetime(2026, 12, 20, 10, 0, tzinfo=ROME))
     app = _app(make_settings(database_url), clock, comune_closing_days={"12-24": "Vigilia di Natale"})
     async with TestClient(TestServer(app, host="127.0.0.1")) as http:
         one = await (await http.get("/v1/counter-services/anagrafe", headers=AUTH)).json()
@@ -226,9 +214,9 @@ async def test_slots_follow_the_opening_hours_the_slot_length_and_the_desks(
 
 
 async def test_summer_slots_carry_the_summer_offset(
-    http: Client, clock: FrozenClock
+    http: Client, clock: Clock
 ) -> None:
-    clock.now = datetime(2027, 6, 1, 7, 0, tzinfo=ROME)
+    clock.freeze(datetime(2027, 6, 1, 7, 0, tzinfo=ROME))
 
     june = await day(http, "protocollo", "2027-06-03")
 
@@ -277,7 +265,7 @@ async def test_holidays_the_patron_and_weekends_are_closed_with_the_reason(
 async def test_the_comune_sets_its_own_closing_days(
     database_url: str,
     seeded_engine: AsyncEngine,
-    clock: FrozenClock,
+    clock: Clock,
     make_settings: Callable[..., Settings],
 ) -> None:
     app = _app(
@@ -621,22 +609,22 @@ async def test_the_same_key_after_a_move_is_no_ticket_for_the_old_time(
 
 
 async def test_the_first_answer_to_a_key_is_kept_for_a_day_only(
-    http: Client, clock: FrozenClock, seeded_engine: AsyncEngine
+    http: Client, clock: Clock, seeded_engine: AsyncEngine
 ) -> None:
     await link(http, 93, ANNA)
     key = uuid.uuid4().hex
     first = await book(http, 93, "tributi", "2026-12-01T09:15", key)
     assert first.status == 201
-    clock.now = NOW + timedelta(hours=23)
+    clock.freeze(NOW + timedelta(hours=23))
     assert (await book(http, 93, "tributi", "2026-12-01T09:15", key)).status == 201
 
-    clock.now = NOW + timedelta(hours=25)
+    clock.freeze(NOW + timedelta(hours=25))
     later = await book(http, 93, "tributi", "2026-12-01T09:15", key)
 
     # A day later the key is a new request: the booking it made is still there.
     assert later.status == 409
     assert (await error(later))["code"] == "already_booked"
-    clock.now = NOW + timedelta(hours=50)
+    clock.freeze(NOW + timedelta(hours=50))
     cleaned = await http.post("/v1/jobs/housekeeping", headers=AUTH)
     assert cleaned.status == 200
     assert (await cleaned.json())["deleted"]["idempotency_keys"] >= 1
@@ -705,9 +693,9 @@ async def test_christmas_is_closed_and_the_alternatives_are_after_it(
 
 
 async def test_liberation_day_and_the_patron_are_closed_with_alternatives(
-    http: Client, clock: FrozenClock
+    http: Client, clock: Clock
 ) -> None:
-    clock.now = datetime(2028, 4, 20, 10, 0, tzinfo=ROME)
+    clock.freeze(datetime(2028, 4, 20, 10, 0, tzinfo=ROME))
     await link(http, 32, MARIO)
     await link(http, 33, GIULIA)
 
@@ -815,11 +803,11 @@ async def test_moving_to_a_taken_slot_keeps_the_old_one(http: Client) -> None:
 
 
 async def test_a_past_appointment_can_be_neither_moved_nor_cancelled(
-    http: Client, clock: FrozenClock
+    http: Client, clock: Clock
 ) -> None:
     await link(http, 49, MARIO)
     mine = await booked(http, 49, "cie", "2026-11-26T11:10")
-    clock.now = NOW + timedelta(hours=2)
+    clock.freeze(NOW + timedelta(hours=2))
 
     moved = await http.post(
         f"/v1/appointments/{mine['code']}/move",
@@ -910,7 +898,7 @@ async def test_the_reminder_job_takes_another_now_and_tomorrow_is_romes(
 async def test_the_back_office_reminds_on_its_own_in_daytime(
     database_url: str,
     seeded_engine: AsyncEngine,
-    clock: FrozenClock,
+    clock: Clock,
     make_settings: Callable[..., Settings],
 ) -> None:
     app = _app(
@@ -987,14 +975,14 @@ _services_0003 = sa.table(
 async def test_the_client_reads_days_slots_and_nearest_as_typed_values(
     backoffice_client: BackOfficeClient,
 ) -> None:
-    days = await backoffice_client.available_days("cie", date(2026, 12, 23), count=3)
-    christmas = await backoffice_client.day_slots("cie", date(2026, 12, 25))
-    tuesday = await backoffice_client.day_slots("cie", date(2026, 12, 1))
-    nearest = await backoffice_client.nearest_slots(
+    days = await backoffice_client.appointments.available_days("cie", date(2026, 12, 23), count=3)
+    christmas = await backoffice_client.appointments.day_slots("cie", date(2026, 12, 25))
+    tuesday = await backoffice_client.appointments.day_slots("cie", date(2026, 12, 1))
+    nearest = await backoffice_client.appointments.nearest_slots(
         "ufficio_tecnico", datetime(2026, 12, 1, 10, 0), limit=2
     )
-    by_day = await backoffice_client.nearest_slots("cie", date(2026, 12, 1))
-    [cie] = [s for s in await backoffice_client.list_counter_services() if s.code == "cie"]
+    by_day = await backoffice_client.appointments.nearest_slots("cie", date(2026, 12, 1))
+    [cie] = [s for s in await backoffice_client.appointments.services() if s.code == "cie"]
 
     assert [(d.date, d.free_slots) for d in days] == [
         (date(2026, 12, 23), 12),
@@ -1017,11 +1005,11 @@ async def test_the_client_reads_days_slots_and_nearest_as_typed_values(
 
 
 async def test_the_client_reads_the_closures_of_a_counter_service(
-    backoffice_client: BackOfficeClient, clock: FrozenClock
+    backoffice_client: BackOfficeClient, clock: Clock
 ) -> None:
-    clock.now = datetime(2026, 12, 20, 10, 0, tzinfo=ROME)
+    clock.freeze(datetime(2026, 12, 20, 10, 0, tzinfo=ROME))
 
-    protocollo = await backoffice_client.get_counter_service("protocollo")
+    protocollo = await backoffice_client.appointments.service("protocollo")
 
     assert Closure(date=date(2026, 12, 25), reason="Natale") in protocollo.closures
     assert [c.date for c in protocollo.closures] == sorted(c.date for c in protocollo.closures)
@@ -1031,23 +1019,23 @@ async def test_the_client_books_lists_moves_cancels_and_reminds(
     backoffice_client: BackOfficeClient,
 ) -> None:
     user = "telegram:61"
-    code = await backoffice_client.create_link_code(MARIO)
-    await backoffice_client.link_channel(user, code.code)
+    code = await backoffice_client.identity.create_link_code(MARIO)
+    await backoffice_client.identity.link(user, code.code)
 
-    booked_one = await backoffice_client.book_appointment(
+    booked_one = await backoffice_client.appointments.book(
         user, "cie", datetime(2026, 11, 27, 9, 10)
     )
-    listed = await backoffice_client.list_appointments(user)
-    moved = await backoffice_client.move_appointment(
+    listed = await backoffice_client.appointments.mine(user)
+    moved = await backoffice_client.appointments.move(
         user, booked_one.code, datetime(2026, 11, 27, 9, 30, tzinfo=ROME)
     )
-    reminded = await backoffice_client.run_appointment_reminders()
-    reminded_later = await backoffice_client.run_appointment_reminders(
+    reminded = await backoffice_client.appointments.run_reminders()
+    reminded_later = await backoffice_client.appointments.run_reminders(
         datetime(2026, 11, 26, 18, 0, tzinfo=ROME)
     )
-    one = await backoffice_client.get_appointment(user, booked_one.code)
-    cancelled = await backoffice_client.cancel_appointment(user, booked_one.code)
-    cancelled_again = await backoffice_client.cancel_appointment(user, booked_one.code)
+    one = await backoffice_client.appointments.get(user, booked_one.code)
+    cancelled = await backoffice_client.appointments.cancel(user, booked_one.code)
+    cancelled_again = await backoffice_client.appointments.cancel(user, booked_one.code)
 
     assert isinstance(booked_one, Appointment)
     assert booked_one.starts_at == datetime(2026, 11, 27, 9, 10, tzinfo=ROME)
@@ -1065,7 +1053,7 @@ async def test_the_client_books_lists_moves_cancels_and_reminds(
     assert (reminded, reminded_later) == (1, 0)
     assert one == moved
     assert cancelled.status == cancelled_again.status == "annullato"
-    assert await backoffice_client.list_appointments(user) == []
+    assert await backoffice_client.appointments.mine(user) == []
 
 
 async def test_the_client_raises_typed_errors_with_alternatives_and_the_reason(
@@ -1073,28 +1061,28 @@ async def test_the_client_raises_typed_errors_with_alternatives_and_the_reason(
 ) -> None:
     mario, giulia = "telegram:62", "telegram:63"
     for user, fiscal_code in ((mario, MARIO), (giulia, GIULIA)):
-        code = await backoffice_client.create_link_code(fiscal_code)
-        await backoffice_client.link_channel(user, code.code)
-    first = await backoffice_client.book_appointment(
+        code = await backoffice_client.identity.create_link_code(fiscal_code)
+        await backoffice_client.identity.link(user, code.code)
+    first = await backoffice_client.appointments.book(
         mario, "ufficio_tecnico", datetime(2026, 12, 2, 10, 0)
     )
 
     with pytest.raises(SlotTaken) as taken:
-        await backoffice_client.book_appointment(
+        await backoffice_client.appointments.book(
             giulia, "ufficio_tecnico", datetime(2026, 12, 2, 10, 0)
         )
     with pytest.raises(SlotClosed) as closed:
-        await backoffice_client.book_appointment(
+        await backoffice_client.appointments.book(
             giulia, "ufficio_tecnico", datetime(2026, 12, 25, 10, 0)
         )
     with pytest.raises(AlreadyBooked) as already:
-        await backoffice_client.book_appointment(
+        await backoffice_client.appointments.book(
             mario, "ufficio_tecnico", datetime(2026, 12, 4, 10, 0)
         )
     with pytest.raises(AppointmentNotFound):
-        await backoffice_client.cancel_appointment(giulia, first.code)
+        await backoffice_client.appointments.cancel(giulia, first.code)
     with pytest.raises(NotLinked):
-        await backoffice_client.list_appointments("telegram:64")
+        await backoffice_client.appointments.mine("telegram:64")
 
     assert [s.starts_at for s in taken.value.alternatives] == [
         datetime(2026, 12, 2, 9, 0, tzinfo=ROME),

@@ -14,7 +14,7 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from backoffice.db import alembic_config, downgrade, migrate
-from backoffice.models import Base
+from backoffice.db.models import Base
 
 EXPECTED_TABLES = {
     "citizens",

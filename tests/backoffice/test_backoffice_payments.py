@@ -18,13 +18,14 @@ from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from backoffice import models, payment_routes
 from backoffice.app import create_app
 from backoffice.capabilities import sign_file_token
-from backoffice.db import create_sessionmaker, downgrade, migrate
-from backoffice.pagopa import is_valid_notice_number
-from backoffice.payments import format_euro, position_status, sign_receipt_token
-from backoffice.seed import DEMO_CITIZENS
+from backoffice.db import create_sessionmaker, downgrade, migrate, models
+from backoffice.db.seed import DEMO_CITIZENS
+from backoffice.taxes import routes as tax_routes
+from backoffice.taxes.domain import is_valid_notice_number, position_status, sign_receipt_token
+from sportello.clock import Clock
+from sportello.formatting import euro
 from sportello.settings import Settings
 from tests.backoffice_http import AUTH, FILE_SECRET, Client, chat, link
 
@@ -99,7 +100,7 @@ async def count(engine: AsyncEngine, table: type[models.Base]) -> int:
 
 
 def rome_today() -> date:
-    return payment_routes.today()
+    return Clock().today()
 
 
 # --- listing --------------------------------------------------------------------------
@@ -306,7 +307,7 @@ async def test_paying_at_the_checkout_records_one_receipt_and_tells_the_citizen(
     text_ = await page.text()
     assert page.status == 200 and page.content_type == "text/html"
     assert "Paga ora" in text_ and "Comune di Cerveteri" in text_
-    assert format_euro(9875) == "98,75\xa0€" and format_euro(9875) in text_
+    assert euro(9875) == "98,75\xa0€" and euro(9875) in text_
     assert tari.description.split(",")[0] in text_
     assert f"{tari.due_date:%d/%m/%Y}" in text_
 
@@ -562,7 +563,7 @@ async def test_the_back_office_sends_reminders_by_itself_and_stops_cleanly(
     make_settings: Callable[..., Settings],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(payment_routes, "REMINDER_FIRST_RUN_DELAY_SECONDS", 0.5)
+    monkeypatch.setattr(tax_routes, "REMINDER_FIRST_RUN_DELAY_SECONDS", 0.5)
     canteen = await position(seeded_engine, GIULIA, tax_type="MENSA")
     await _only_due(seeded_engine, GIULIA, canteen, rome_today() + timedelta(days=1))
     settings = make_settings(database_url)
@@ -629,7 +630,7 @@ async def test_no_reminder_job_runs_when_its_interval_is_zero(
     make_settings: Callable[..., Settings],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(payment_routes, "REMINDER_FIRST_RUN_DELAY_SECONDS", 0.1)
+    monkeypatch.setattr(tax_routes, "REMINDER_FIRST_RUN_DELAY_SECONDS", 0.1)
     canteen = await position(seeded_engine, GIULIA, tax_type="MENSA")
     await _only_due(seeded_engine, GIULIA, canteen, rome_today() + timedelta(days=1))
     settings = make_settings(database_url).model_copy(

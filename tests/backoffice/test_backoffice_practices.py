@@ -22,11 +22,10 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from backend_client import BackOfficeClient, UploadQuotaExceeded
-from backoffice import models
 from backoffice.app import create_app
 from backoffice.capabilities import sign_file_token
-from backoffice.db import create_sessionmaker
-from backoffice.seed import DEMO_CITIZENS
+from backoffice.db import create_sessionmaker, models
+from backoffice.db.seed import DEMO_CITIZENS
 from bot import texts
 from sportello.settings import Settings
 from tests.backoffice_http import API_KEY, AUTH, FILE_SECRET, STAFF_PASSWORD, Client, chat, link_code
@@ -424,9 +423,9 @@ async def test_the_chat_is_told_the_quota_and_when_to_try_again(small_quota: Cli
     async with aiohttp.ClientSession() as session:
         client = BackOfficeClient(session, str(small_quota.make_url("/")), API_KEY)
         for _ in range(3):
-            await client.upload("telegram:30", PDF, "a.pdf", "application/pdf")
+            await client.practices.upload("telegram:30", PDF, "a.pdf", "application/pdf")
         try:
-            await client.upload("telegram:30", PDF, "a.pdf", "application/pdf")
+            await client.practices.upload("telegram:30", PDF, "a.pdf", "application/pdf")
         except UploadQuotaExceeded as error:
             refused = error
         else:
@@ -777,9 +776,9 @@ async def test_a_download_url_expires_after_an_hour_and_cannot_be_forged(
 def pdf_text(pdf: bytes) -> str:
     """The text drawn on a PDF's pages (fpdf2 writes it deflated, in plain Tj strings)."""
     pages = []
-    for stream in re.findall(rb"stream\r?\n(.*?)\r?\nendstream", pdf, re.S):
-        try:
-            pages.append(zlib.decompress(stream).decode("latin-1"))
+    for stream in re.findall(rb"stream\r?\n(.*?)endstream", pdf, re.S):
+        try:  # the data may end in a CR or LF byte itself: the decompressor stops at its own end
+            pages.append(zlib.decompressobj().decompress(stream).decode("latin-1"))
         except zlib.error:
             pages.append(stream.decode("latin-1"))
     return "\n".join(pages)

@@ -9,10 +9,9 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.orm import selectinload
 
-from backoffice import models
-from backoffice.db import create_sessionmaker
-from backoffice.pagopa import is_valid_notice_number, notice_number
-from backoffice.seed import DEMO_CITIZENS, seed_demo_data
+from backoffice.db import create_sessionmaker, models
+from backoffice.db.seed import DEMO_CITIZENS, seed_demo_data
+from backoffice.taxes.domain import is_valid_notice_number, notice_number
 
 SEEDED_TABLES = (
     models.Citizen,

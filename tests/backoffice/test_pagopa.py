@@ -12,17 +12,18 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
-from backoffice.models import TaxStatus
-from backoffice.pagopa import check_digits, is_valid_notice_number, notice_number
-from backoffice.payments import (
-    format_euro,
-    format_notice_number,
+from backoffice.db.models import TaxStatus
+from backoffice.taxes.domain import (
+    check_digits,
+    is_valid_notice_number,
     new_notice_number,
     normalise_notice_number,
+    notice_number,
     position_status,
     qr_payload,
     usable_notice_number,
 )
+from sportello.formatting import euro, grouped
 
 PAYLOAD = re.compile(r"PAGOPA\|002\|\d{18}\|\d{11}\|\d+")
 digits = st.integers(min_value=0, max_value=9).map(str)
@@ -140,16 +141,16 @@ def test_only_valid_numbers_with_aux_digit_3_are_handed_out_as_they_are() -> Non
 def test_printed_notice_numbers_are_read_without_their_spaces() -> None:
     number = notice_number("01", "2600000000002")
 
-    assert format_notice_number(number) == "3012 6000 0000 0002 74"
-    assert normalise_notice_number(format_notice_number(number)) == number
+    assert grouped(number) == "3012 6000 0000 0002 74"
+    assert normalise_notice_number(grouped(number)) == number
     assert normalise_notice_number("3012-6000-0000-0002-74") == number
 
 
 def test_amounts_are_written_the_italian_way_from_integer_cents() -> None:
-    assert format_euro(14350) == "143,50\xa0€"
-    assert format_euro(6000) == "60,00\xa0€"
-    assert format_euro(123456) == "1.234,56\xa0€"
-    assert format_euro(1) == "0,01\xa0€"
+    assert euro(14350) == "143,50\xa0€"
+    assert euro(6000) == "60,00\xa0€"
+    assert euro(123456) == "1.234,56\xa0€"
+    assert euro(1) == "0,01\xa0€"
 
 
 def test_an_unpaid_instalment_past_its_due_date_is_overdue_whatever_was_stored() -> None:

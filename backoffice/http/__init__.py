@@ -1,0 +1,1 @@
+"""The HTTP edge shared by every area: the error table, request parsing, middlewares, idempotency."""

@@ -1,0 +1,1 @@
+"""Tributi and pagoPA: what a citizen owes, its notices, the simulated checkout, receipts, reminders."""
