@@ -9,19 +9,14 @@ from typing import Any
 
 import aiohttp
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, ReplyKeyboardRemove, Update
-from telegram.error import TelegramError
-from telegram.ext import ApplicationHandlerStop, CallbackContext, ContextTypes
+from telegram.ext import CallbackContext, ContextTypes
 
 from backend_client import (
     BackOfficeClient,
-    BackOfficeError,
-    FileTooLarge,
-    NotLinked,
-    UnsupportedFileType,
-    UploadQuotaExceeded,
 )
-from bot import simple_mode, texts
-from bot.handoff import CitizenAction, Handoffs, StaffAction, leave_keyboard
+from bot import announcements, simple_mode, texts
+from bot.handoff import Handoffs
+from bot.mydata import ERASE, EXPORT, PersonalData, requested
 from bot.rasa import RasaClient, RasaUnavailable
 from bot.render import ButtonChoice, Renderer, keyboard
 from bot.simple_mode import Display, DisplayChoice
@@ -51,30 +46,12 @@ PERSON = {"title": "🙋 Parla con una persona", "payload": "/human_handoff"}
 MENU = {"title": "🏠 Menu", "payload": "/main_menu"}
 LINK = {"title": "🔗 Ho il codice", "payload": "/account_link"}
 
-# What the channel says to a message it cannot read, then Rasa shows the menu. The first
-# kind a message has wins: a GIF also carries a document, a video note is not a video.
-UNREADABLE = {
-    "voice": texts.VOICE_NOT_SUPPORTED,
-    "audio": texts.VOICE_NOT_SUPPORTED,
-    "video_note": texts.VIDEO_NOTE_NOT_SUPPORTED,
-    "sticker": texts.STICKER,
-    "animation": texts.ANIMATION,
-    "video": texts.VIDEO,
-    "contact": texts.CONTACT,
-    "dice": texts.DICE,
-    "poll": texts.POLL,
-}
-# Who sent their voice wanted to talk: a person is offered right there.
-OFFER_PERSON = frozenset({"voice", "audio", "video_note"})
 
 # What a button may send: an intent, optionally with JSON entities. Anchored, so a
 # crafted payload cannot smuggle anything else to Rasa.
 _PAYLOAD = re.compile(r"^/[a-z_]+(/[a-z_]+)?(\{[^\n]{0,400}\})?$")
 _LINK_CODE = re.compile(r"^[A-Za-z0-9]{4}-?[A-Za-z0-9]{4}$")
 
-# What Telegram lets a bot download, and what the comune accepts.
-MAX_FILE_BYTES = 20 * 1024 * 1024
-ACCEPTED_TYPES = {"application/pdf", "image/jpeg", "image/png"}
 
 
 @dataclass
@@ -86,6 +63,7 @@ class BotServices:
     renderer: Renderer
     backoffice: BackOfficeClient
     handoffs: Handoffs
+    personal_data: PersonalData | None = None
 
 
 def services_of(context: CallbackContext[Any, Any, Any, Any]) -> BotServices:
@@ -126,6 +104,10 @@ async def converse(
     user = update.effective_user
     if chat is None or user is None:
         return
+    if announcements.handles(message):
+        # The avvisi's own buttons: handled here, against the back office, without NLU.
+        await announcements.converse(update, context, message)
+        return
     services = services_of(context)
     if metadata.get("telegram", {}).get("kind") == "text":
         services.handoffs.remember(chat.id, "cittadino", message)
@@ -142,7 +124,15 @@ async def converse(
         (a["custom"]["handoff"] for a in answers if isinstance(a.get("custom"), dict) and "handoff" in a["custom"]),
         None,
     )
-    answers = [a for a in answers if not (isinstance(a.get("custom"), dict) and "handoff" in a["custom"])]
+    wanted = next(
+        (a["custom"]["announcements"] for a in answers if isinstance(a.get("custom"), dict) and "announcements" in a["custom"]),
+        None,
+    )
+    answers = [
+        a for a in answers
+        if not (isinstance(a.get("custom"), dict) and ("handoff" in a["custom"] or "announcements" in a["custom"]))
+    ]
+    my_data, answers = requested(answers)
     for answer in answers:
         if answer.get("text"):
             services.handoffs.remember(chat.id, "assistente", str(answer["text"]))
@@ -151,8 +141,17 @@ async def converse(
         await services.renderer.render(chat.id, answers, display)
     finally:
         display.save(context.user_data)
+    if wanted is not None:
+        await announcements.converse(update, context, announcements.PREFIX + ("_stop" if wanted == "stop" else ""))
     if isinstance(handoff, dict):
         await services.handoffs.start(chat.id, str(handoff.get("topic") or "Richiesta generica"))
+    # Rasa has saved this turn before answering: an erasure now leaves none of it behind.
+    if my_data is not None and services.personal_data is not None:
+        if my_data == EXPORT:
+            await services.personal_data.export(chat.id, user.id)
+        elif my_data == ERASE:
+            for erased in await services.personal_data.erase(chat.id, user.id):
+                context.application.drop_user_data(erased)  # the display mode goes too
 
 
 async def run_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -278,83 +277,6 @@ async def say_then_show_menu(
     await converse(update, context, "/main_menu", telegram_metadata(update, kind))
 
 
-async def forward_attachment(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Store a photo or document with the back office, or pass on a location, then tell Rasa."""
-    message = update.effective_message
-    chat = update.effective_chat
-    user = update.effective_user
-    if message is None or chat is None or user is None:
-        return
-    if message.location:
-        place = {"latitude": message.location.latitude, "longitude": message.location.longitude}
-        await converse(update, context, "/inform", telegram_metadata(update, "location", location=place))
-        return
-    if message.photo:
-        file_id, size = message.photo[-1].file_id, message.photo[-1].file_size
-        filename, content_type = f"foto-{message.message_id}.jpg", "image/jpeg"
-    elif message.document:
-        document = message.document
-        file_id, size = document.file_id, document.file_size
-        filename = document.file_name or f"documento-{message.message_id}"
-        content_type = document.mime_type or "application/octet-stream"
-    else:
-        return
-    if size is not None and size > MAX_FILE_BYTES:
-        await context.bot.send_message(chat.id, texts.FILE_TOO_LARGE)
-        return
-    if content_type not in ACCEPTED_TYPES:
-        await context.bot.send_message(chat.id, texts.FILE_WRONG_TYPE)
-        return
-    services = services_of(context)
-    try:
-        content = bytes(await (await context.bot.get_file(file_id)).download_as_bytearray())
-        upload = await services.backoffice.upload(f"telegram:{user.id}", content, filename, content_type)
-    except FileTooLarge:
-        await context.bot.send_message(chat.id, texts.FILE_TOO_LARGE)
-        return
-    except UnsupportedFileType:
-        # The real content is checked, not the name: a renamed file is refused here.
-        await context.bot.send_message(chat.id, texts.FILE_WRONG_TYPE)
-        return
-    except NotLinked:
-        await context.bot.send_message(chat.id, texts.FILE_NEEDS_LINK, reply_markup=keyboard([LINK, MENU, PERSON]))
-        return
-    except UploadQuotaExceeded as error:
-        await context.bot.send_message(
-            chat.id,
-            texts.file_quota_reached(error.max_files, error.max_mb, error.retry_after),
-            reply_markup=keyboard([MENU, PERSON]),
-        )
-        return
-    except (BackOfficeError, TelegramError) as error:
-        logger.warning("Could not store an attachment: %s", type(error).__name__)
-        await context.bot.send_message(chat.id, texts.FILE_NOT_SAVED)
-        return
-    attachment = {"upload_id": upload.upload_id, "filename": upload.filename, "content_type": upload.content_type}
-    await converse(update, context, "/inform", telegram_metadata(update, "attachment", upload=attachment))
-
-
-def unreadable_kind(message: Message) -> str:
-    """What a message the assistant cannot read is: voice, sticker, contact…, or "other"."""
-    return next((kind for kind in UNREADABLE if getattr(message, kind, None)), "other")
-
-
-async def answer_unreadable(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Answer a voice note, sticker, GIF, video, contact, dice or poll kindly, then show the menu."""
-    message = update.effective_message
-    if message is None:
-        return
-    kind = unreadable_kind(message)
-    sticker = message.sticker
-    if sticker is not None and sticker.emoji and simple_mode.emoji_payload(sticker.emoji) == "/thank":
-        # A thumbs-up sticker says what a typed 👍 says.
-        await converse(update, context, "/thank", telegram_metadata(update, "sticker"))
-        return
-    await say_then_show_menu(
-        update, context, UNREADABLE.get(kind, texts.UNSUPPORTED_MESSAGE), kind, offer_person=kind in OFFER_PERSON
-    )
-
-
 async def report_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Log an unexpected error without personal data and tell the citizen something kind."""
     error = context.error
@@ -366,96 +288,3 @@ async def report_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> No
             await context.bot.send_message(update.effective_chat.id, texts.UNEXPECTED_ERROR)
         except Exception as send_error:  # noqa: BLE001 - the error handler must not raise
             logger.error("Could not apologise: %s", type(send_error).__name__)
-
-
-async def relay_during_handoff(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """While a person handles the chat, everything the citizen sends goes to them, not to Rasa."""
-    message = update.message
-    chat = update.effective_chat
-    if message is None or chat is None or chat.type != chat.PRIVATE:
-        return
-    handoffs = services_of(context).handoffs
-    ticket = await handoffs.relaying_ticket(chat.id)
-    if ticket is None:
-        return
-    if message.text and simple_mode.payload_of_label(message.text) is not None:
-        # A big button means the assistant, not a message for the clerk: say how to go back.
-        await context.bot.send_message(chat.id, texts.BIG_BUTTON_DURING_HANDOFF, reply_markup=leave_keyboard(ticket))
-        raise ApplicationHandlerStop
-    await handoffs.relay_from_citizen(ticket, message)
-    raise ApplicationHandlerStop
-
-
-async def relay_staff_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Send what staff wrote in a ticket's topic to the citizen."""
-    message = update.effective_message
-    user = update.effective_user
-    if message is None or user is None or user.is_bot:
-        return
-    await services_of(context).handoffs.relay_from_staff(message, user)
-
-
-async def close_ticket_with_note(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """`/chiudi <nota>` in a ticket's topic closes it with a note for the citizen."""
-    message = update.effective_message
-    if message is None or message.message_thread_id is None:
-        return
-    handoffs = services_of(context).handoffs
-    ticket = await handoffs.by_thread(message.message_thread_id)
-    if ticket is None or ticket.status == "closed":
-        return
-    note = " ".join(context.args or []) or None
-    await handoffs.close(ticket, update.effective_user, note)
-
-
-async def press_staff_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Take or close a ticket: only members of the staff group, only in the staff group."""
-    query = update.callback_query
-    user = update.effective_user
-    if query is None or user is None or not isinstance(query.data, StaffAction):
-        return
-    handoffs = services_of(context).handoffs
-    chat = update.effective_chat
-    allowed = False
-    if handoffs.staff_chat_id is not None and chat is not None and chat.id == handoffs.staff_chat_id:
-        try:
-            member = await context.bot.get_chat_member(handoffs.staff_chat_id, user.id)
-            allowed = member.status in ("creator", "administrator", "member")
-        except (TelegramError, TypeError, ValueError):
-            # Anything we cannot read as a staff membership is not one.
-            allowed = False
-    if not allowed:
-        await query.answer("Solo il personale del Comune può usare questo pulsante.", show_alert=True)
-        return
-    ticket = await handoffs.get(query.data.ticket_id)
-    if ticket is None or ticket.status == "closed":
-        await query.answer("Questa richiesta è già chiusa.")
-        return
-    await query.answer()
-    if query.data.action == "claim" and ticket.status == "waiting":
-        await handoffs.claim(ticket, user)
-    elif query.data.action == "close":
-        await handoffs.close(ticket, user, None)
-
-
-async def press_citizen_handoff_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Back to the assistant, or a rating after the chat with staff."""
-    query = update.callback_query
-    chat = update.effective_chat
-    if query is None or chat is None or not isinstance(query.data, CitizenAction):
-        return
-    handoffs = services_of(context).handoffs
-    ticket = await handoffs.get(query.data.ticket_id)
-    if ticket is None or ticket.chat_id != chat.id:
-        await query.answer(texts.STALE_BUTTON_ALERT)
-        return
-    await query.answer()
-    if isinstance(query.message, Message):
-        await query.edit_message_reply_markup(reply_markup=None)
-    if query.data.action == "leave" and ticket.status != "closed":
-        await handoffs.leave(ticket)
-        await converse(update, context, "/main_menu", telegram_metadata(update, "handoff_left"))
-    elif query.data.action == "rate":
-        if await handoffs.rate(ticket.id, query.data.value) is not None:
-            await context.bot.send_message(chat.id, "Grazie per il tuo voto!")
-        await converse(update, context, "/main_menu", telegram_metadata(update, "handoff_rated"))

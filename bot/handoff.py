@@ -8,18 +8,20 @@ from collections import deque
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from babel.dates import format_datetime
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Message, User
 from telegram.error import TelegramError
 
 from backend_client import BackOfficeClient, BackOfficeError, OpeningHours
-from bot.handoff_store import ACTIVE, CLOSED, WAITING, HandoffStore, Ticket
+from bot import texts
+from bot.handoff_store import ACTIVE, CLOSED, WAITING, HandoffStore, Ticket, TicketRecord
+from bot.redact import redact
+from bot.render import keyboard
+from sportello.clock import ROME
 
 logger = logging.getLogger(__name__)
 
-ROME = ZoneInfo("Europe/Rome")
 STAFF_SERVICE = "protocollo"  # the URP/protocollo desk answers handed-off chats
 RECENT_LINES = 10
 # Today and two weeks after: the back office tells the closed days of the next 14 days, so a
@@ -113,18 +115,25 @@ class Handoffs:
     """The relay between a citizen's private chat and a topic of the staff group."""
 
     def __init__(
-        self, bot: Bot, store: HandoffStore, backoffice: BackOfficeClient, staff_chat_id: int | None
+        self,
+        bot: Bot,
+        store: HandoffStore,
+        backoffice: BackOfficeClient,
+        staff_chat_id: int | None,
+        switchboard: str = texts.SWITCHBOARD,
     ) -> None:
         self._bot = bot
         self._store = store
         self._backoffice = backoffice
         self.staff_chat_id = staff_chat_id
+        self._switchboard = switchboard  # number and hours, for when no person can be reached here
         self._recent: dict[int, deque[str]] = {}
 
     def remember(self, chat_id: int, author: str, text: str) -> None:
-        """Keep the last lines of each chat in memory, for the staff to read at handoff."""
+        """Keep the last lines of each chat in memory, for the staff to read at handoff; a codice
+        fiscale or a link code in them is masked: the staff need the gist, not the code."""
         lines = self._recent.setdefault(chat_id, deque(maxlen=RECENT_LINES))
-        lines.append(f"{author}: {text[:300]}")
+        lines.append(f"{author}: {redact(text)[:300]}")
 
     async def relaying_ticket(self, chat_id: int) -> Ticket | None:
         ticket = await self._store.open_ticket_of(chat_id)
@@ -132,7 +141,7 @@ class Handoffs:
 
     async def _office_hours(self) -> tuple[bool, datetime | None]:
         try:
-            service = await self._backoffice.get_counter_service(STAFF_SERVICE)
+            service = await self._backoffice.appointments.service(STAFF_SERVICE)
         except BackOfficeError:
             return True, None  # unknown: better to try than to turn the citizen away
         closed = {closure.date for closure in service.closures}
@@ -141,24 +150,36 @@ class Handoffs:
     async def start(self, chat_id: int, topic: str) -> None:
         """Open a ticket and its topic, post what the citizen was doing, tell the citizen."""
         if self.staff_chat_id is None:
-            await self._bot.send_message(
-                chat_id,
-                "Per parlare con una persona chiama il centralino del Comune: 06 896301 (lunedì–venerdì 9–12:30).",
-            )
+            await self._bot.send_message(chat_id, texts.call_the_switchboard(self._switchboard))
             return
         existing = await self._store.open_ticket_of(chat_id)
+        if existing is not None and existing.thread_id is None:
+            # Left without its topic (the bot stopped while opening it): start it again.
+            await self._store.close_ticket(existing.id, None)
+            existing = None
         if existing is not None:
             ticket = await self._store.update(existing.id, relaying=True)
             await self._tell_waiting(ticket, again=True)
             return
+        # The ticket relays nothing until its topic exists: never a message into nowhere.
         ticket = await self._store.create(chat_id, topic)
-        forum_topic = await self._bot.create_forum_topic(self.staff_chat_id, f"#{ticket.id} – {topic}"[:128])
-        ticket = await self._store.update(ticket.id, thread_id=forum_topic.message_thread_id)
+        try:
+            forum_topic = await self._bot.create_forum_topic(self.staff_chat_id, f"#{ticket.id} – {topic}"[:128])
+        except TelegramError as error:
+            logger.warning("Ticket %s: no staff topic: %s", ticket.id, type(error).__name__)
+            await self._store.close_ticket(ticket.id, None)
+            await self._bot.send_message(
+                chat_id,
+                texts.handoff_unavailable(self._switchboard),
+                reply_markup=keyboard([{"title": "🏠 Menu", "payload": "/main_menu"}]),
+            )
+            return
+        ticket = await self._store.update(ticket.id, thread_id=forum_topic.message_thread_id, relaying=True)
         recent = "\n".join(self._recent.get(chat_id, [])) or "(nessun messaggio recente)"
         await self._store.add_line(ticket.id, "assistente", f"Richiesta di una persona. Argomento: {topic}")
         await self._bot.send_message(
             self.staff_chat_id,
-            f"Nuova richiesta #{ticket.id}\nArgomento: {topic}\nUltimi messaggi:\n{recent}\n\n"
+            f"Nuova richiesta #{ticket.id}\nArgomento: {redact(topic)}\nUltimi messaggi:\n{recent}\n\n"
             "Scrivete qui per rispondere al cittadino. /chiudi <nota> chiude con una nota.",
             message_thread_id=ticket.thread_id,
             reply_markup=staff_keyboard(ticket),
@@ -299,3 +320,21 @@ class Handoffs:
 
     async def by_thread(self, thread_id: int) -> Ticket | None:
         return await self._store.by_thread(thread_id)
+
+    async def records_of(self, chat_id: int) -> list[TicketRecord]:
+        """This chat's tickets and transcripts, for the citizen's data export."""
+        return await self._store.records_of(chat_id)
+
+    async def forget(self, chat_id: int) -> int:
+        """The citizen asked to be forgotten: delete the chat's tickets, their transcripts,
+        their topics in the staff group and the recent lines kept in memory; how many tickets."""
+        self._recent.pop(chat_id, None)
+        tickets = await self._store.forget_chat(chat_id)
+        for ticket in tickets:
+            if self.staff_chat_id is None or ticket.thread_id is None:
+                continue
+            try:
+                await self._bot.delete_forum_topic(self.staff_chat_id, ticket.thread_id)
+            except TelegramError as error:
+                logger.warning("Topic of ticket %s not deleted: %s", ticket.id, type(error).__name__)
+        return len(tickets)

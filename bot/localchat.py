@@ -17,9 +17,9 @@ from pathlib import Path
 
 import httpx
 
+from localtelegram import BotApiDriver, BotApiTimeout, BotMessage, TelegramUser
 from sportello.ports import exit_if_taken, wanted_ports
 from sportello.settings import get_settings
-from tests.botapi import BotApiDriver, BotApiTimeout, BotMessage, TelegramUser
 
 ROOT = Path(__file__).resolve().parent.parent
 TELEGRAM_PORT = int(os.environ.get("LOCALCHAT_TELEGRAM_PORT", "8081"))

@@ -13,13 +13,15 @@ import logging
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import aiohttp
 from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
 
 from backend_client import BackOfficeClient, BackOfficeError, Delivery, FeedEvent
+from bot import announcements
+from bot.health import DELIVERIES
 from bot.render import Renderer
+from sportello.clock import ROME
 from sportello.formatting import clock, euro, long_date
 
 logger = logging.getLogger(__name__)
@@ -35,12 +37,13 @@ class Notice:
     buttons: list[dict[str, Any]]
     document_url: str | None = None
     filename: str = "ricevuta.pdf"
+    # An avviso's photo or PDF: {"kind": "photo" | "document", "file_id" | "url", "filename"}.
+    attachment: dict[str, Any] | None = None
 
 
 MENU = {"title": "🏠 Menu", "payload": "/main_menu"}
 MY_TAXES = {"title": "💶 I miei tributi", "payload": "/tax_check"}
 MY_BOOKINGS = {"title": "📅 I miei appuntamenti", "payload": "/appointment_list"}
-ROME = ZoneInfo("Europe/Rome")
 
 
 def _date(value: Any) -> str:
@@ -53,6 +56,14 @@ def _date(value: Any) -> str:
 def notification(event: FeedEvent) -> Notice | None:
     """The message for an event, in plain Italian with the next step; None if nothing to say."""
     payload = event.payload
+    if event.type == "announcement":
+        topic = str(payload.get("topic", ""))
+        attachment = payload.get("attachment")
+        return Notice(
+            announcements.notice_text(payload),
+            announcements.notice_buttons(topic),
+            attachment=attachment if isinstance(attachment, dict) else None,
+        )
     if event.type == "practice_status_changed":
         number = payload.get("protocol_number", "")
         lines = [
@@ -136,43 +147,70 @@ class NotificationRelay:
             await asyncio.sleep(self._interval)
 
     async def deliver_pending(self) -> int:
-        """Deliver what is due now; return how many deliveries were handled."""
+        """Deliver what is due now; return how many deliveries were handled.
+
+        The next batch is claimed while the last one is still going out (at most two in hand),
+        so a long fan-out never waits between batches for a claim or for one slow chat.
+        """
         handled = 0
-        while True:
-            claimed = await self._client.claim_deliveries(limit=self._batch, lease_seconds=self._lease_seconds)
-            if not claimed:
-                return handled
-            await asyncio.gather(*(self._deliver(delivery) for delivery in claimed))
-            handled += len(claimed)
+        in_hand: set[asyncio.Task[None]] = set()
+        try:
+            while True:
+                if len(in_hand) <= self._batch:
+                    claimed = await self._client.events.claim(limit=self._batch, lease_seconds=self._lease_seconds)
+                    in_hand.update(asyncio.create_task(self._deliver(delivery)) for delivery in claimed)
+                    handled += len(claimed)
+                    if not claimed:
+                        if in_hand:
+                            await asyncio.gather(*in_hand)
+                        return handled
+                    continue
+                done, in_hand = await asyncio.wait(in_hand, return_when=asyncio.FIRST_COMPLETED)
+                for task in done:
+                    task.result()  # a back office that failed us stops this round, as before
+        finally:
+            if in_hand:
+                # What is already on its way finishes (or fails) before the next round.
+                await asyncio.gather(*in_hand, return_exceptions=True)
 
     async def _deliver(self, delivery: Delivery) -> None:
         async with self._slots:
             notice = notification(delivery.event)
             user_id = delivery.recipient.removeprefix(CHANNEL_PREFIX)
             if notice is None or not user_id.lstrip("-").isdigit():
-                await self._client.delivery_sent(delivery.id)  # nothing to say to this chat
+                await self._client.events.sent(delivery.id)  # nothing to say to this chat
                 return
             try:
                 await self._send(int(user_id), notice)
             except RetryAfter as error:
                 delay = error.retry_after
                 seconds = delay.total_seconds() if hasattr(delay, "total_seconds") else float(delay)
-                await self._client.delivery_failed(delivery, "RetryAfter", retry_after=seconds)
+                await self._client.events.failed(delivery, "RetryAfter", retry_after=seconds)
+                DELIVERIES.labels("postponed").inc()
                 return
             except (Forbidden, BadRequest) as error:
                 # The citizen blocked the bot, or Telegram refuses this chat for good ("chat
                 # not found"): parked for the office to see, never retried.
                 logger.info("Delivery %s parked: %s", delivery.id, type(error).__name__)
-                await self._client.delivery_failed(delivery, type(error).__name__, permanent=True)
+                await self._client.events.failed(delivery, type(error).__name__, permanent=True)
+                DELIVERIES.labels("parked").inc()
                 return
             except TelegramError as error:
                 logger.warning("Delivery %s postponed: %s", delivery.id, type(error).__name__)
-                await self._client.delivery_failed(delivery, type(error).__name__)
+                await self._client.events.failed(delivery, type(error).__name__)
+                DELIVERIES.labels("failed").inc()
                 return
-            await self._client.delivery_sent(delivery.id)
+            await self._client.events.sent(delivery.id)
+            DELIVERIES.labels("sent").inc()
 
     async def _send(self, chat_id: int, notice: Notice) -> None:
         await self._renderer.send_text(chat_id, notice.text, notice.buttons)
+        if notice.attachment:
+            try:
+                await self._renderer.send_attachment(chat_id, notice.attachment)
+            except (aiohttp.ClientError, TimeoutError, BadRequest) as error:
+                # The words have gone out; a file Telegram refuses is not worth a second copy.
+                logger.warning("Attachment not sent: %s", type(error).__name__)
         if notice.document_url:
             try:
                 await self._renderer.render(

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import logging
+import time
 from typing import Any
 
 import aiohttp
+
+from bot.health import TURN_TIME, TURNS
 
 logger = logging.getLogger(__name__)
 
@@ -29,6 +32,7 @@ class RasaClient:
     ) -> list[RasaMessage]:
         """Send one citizen message and return what the assistant answers."""
         body = {"sender": sender, "message": message, "metadata": metadata or {}}
+        started = time.perf_counter()
         try:
             async with self._session.post(self._url, json=body, timeout=self._timeout) as response:
                 if response.status != 200:
@@ -37,7 +41,14 @@ class RasaClient:
         except (aiohttp.ClientError, TimeoutError, ValueError) as error:
             # Only the error's type: its text could echo the citizen's message.
             logger.warning("Rasa unavailable: %s", type(error).__name__)
+            TURNS.labels("rasa_unavailable").inc()
             raise RasaUnavailable(type(error).__name__) from error
+        except RasaUnavailable:
+            TURNS.labels("rasa_unavailable").inc()
+            raise
         if not isinstance(answers, list):
+            TURNS.labels("rasa_unavailable").inc()
             raise RasaUnavailable("unexpected answer shape")
+        TURNS.labels("answered").inc()
+        TURN_TIME.observe(time.perf_counter() - started)
         return [answer for answer in answers if isinstance(answer, dict)]

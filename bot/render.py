@@ -87,6 +87,19 @@ class Renderer:
     ) -> None:
         await self._send_pieces(chat_id, text, keyboard(buttons or []))
 
+    async def send_attachment(self, chat_id: int, attachment: dict[str, Any]) -> None:
+        """An avviso's photo or PDF: by Telegram file_id, or fetched from its URL."""
+        source: str | InputFile
+        if attachment.get("file_id"):
+            source = str(attachment["file_id"])
+        else:
+            name = str(attachment.get("filename") or "allegato.pdf")
+            source = InputFile(await self._fetch(str(attachment["url"])), filename=name)
+        if attachment.get("kind") == "photo":
+            await self._bot.send_photo(chat_id, source)
+        else:
+            await self._bot.send_document(chat_id, source)
+
     async def _send_pieces(
         self, chat_id: int, text: str, markup: InlineKeyboardMarkup | ReplyKeyboardMarkup | None
     ) -> None:

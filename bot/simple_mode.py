@@ -35,12 +35,15 @@ class BigButton:
     payload: str
 
 
-# Emoji + one or two words, two per row; the way to a person gets a row of its own.
+# Emoji + one or two words, two per row; the way to a person gets a row of its own. The
+# last row, the citizen's own things, ends with ⚙️ Impostazioni (the bot's, not an intent).
 MENU_ROWS: tuple[tuple[BigButton, ...], ...] = (
     (BigButton("📄 Nuova pratica", "/practice_submit"), BigButton("🔎 Stato pratica", "/practice_status")),
     (BigButton("💶 Tributi", "/tax_check"), BigButton("📅 Prenota", "/appointment_book")),
     (BigButton("❓ Domande", "/help"), BigButton("🏠 Menu", "/main_menu")),
+    (BigButton("🔔 Avvisi", "/announcements"),),
     (BigButton("🙋 Parla con una persona", "/human_handoff"),),
+    (BigButton("🔒 Dati personali", "/privacy_request"),),
 )
 BIG_BUTTONS: tuple[BigButton, ...] = tuple(button for row in MENU_ROWS for button in row)
 KEYBOARD_LABELS: tuple[str, ...] = (*(b.label for b in BIG_BUTTONS), SETTINGS_LABEL)
@@ -48,7 +51,10 @@ KEYBOARD_LABELS: tuple[str, ...] = (*(b.label for b in BIG_BUTTONS), SETTINGS_LA
 # The main menu of the domain (utter_greet, utter_main_menu, …) offers these: a message whose
 # buttons are exactly the main menu is shown, in simple mode, as the big keyboard instead.
 MAIN_MENU_PAYLOADS = frozenset(
-    {"/practice_submit", "/practice_status", "/tax_check", "/appointment_book", "/help", "/human_handoff"}
+    {
+        "/practice_submit", "/practice_status", "/tax_check", "/appointment_book", "/help",
+        "/privacy_request", "/human_handoff",
+    }
 )
 _KEYBOARD_PAYLOADS = frozenset(b.payload for b in BIG_BUTTONS)
 
@@ -91,7 +97,7 @@ def requested_mode(text: str) -> str | None:
 def big_keyboard() -> ReplyKeyboardMarkup:
     """The main menu as a keyboard that stays under the chat until it is removed."""
     rows: list[list[str]] = [[b.label for b in row] for row in MENU_ROWS]
-    rows.append([SETTINGS_LABEL])
+    rows[-1].append(SETTINGS_LABEL)
     return ReplyKeyboardMarkup(
         rows,
         resize_keyboard=True,

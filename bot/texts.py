@@ -3,11 +3,14 @@
 import math
 
 PHONE = "06 896301"
+# The switchboard with its hours, as the handoff says it (COMUNE_SWITCHBOARD, COMUNE_SWITCHBOARD_HOURS).
+SWITCHBOARD = f"{PHONE} (lunedì–venerdì 9–12:30)"
 
 ASSISTANT_DOWN = (
     "Mi dispiace, in questo momento non riesco a rispondere. Riprova tra qualche minuto. "
     f"Se hai fretta, chiama il centralino del Comune: {PHONE} (lunedì–venerdì 9–12:30)."
 )
+TOO_FAST = "Stai scrivendo molto in fretta: rispondo ai messaggi già arrivati, poi riscrivi."
 STALE_BUTTON = "Questo pulsante non è più valido. Ecco il menu aggiornato."
 STALE_BUTTON_ALERT = "Pulsante scaduto"
 VOICE_NOT_SUPPORTED = (
@@ -30,6 +33,19 @@ POLL = "Non so rispondere ai sondaggi. Scegli qui sotto cosa ti serve, oppure sc
 UNSUPPORTED_MESSAGE = "Questo tipo di messaggio non lo so leggere. Scegli qui sotto cosa ti serve, oppure scrivimi."
 
 # Modalità semplice (big buttons always under the chat) or compatta (buttons in the messages).
+def call_the_switchboard(switchboard: str) -> str:
+    """No staff group is set up: a person is reached on the phone."""
+    return f"Per parlare con una persona chiama il centralino del Comune: {switchboard}."
+
+
+def handoff_unavailable(switchboard: str) -> str:
+    """The staff could not be reached from the chat just now: the phone, and the assistant meanwhile."""
+    return (
+        "Mi dispiace, in questo momento non riesco a passarti a una persona del Comune. "
+        f"Puoi chiamare il centralino: {switchboard}. Intanto io resto qui: scrivimi pure."
+    )
+
+
 SETTINGS = (
     "Come vuoi i pulsanti?\n"
     "🔠 Modalità semplice: i pulsanti grandi restano sempre qui sotto, non serve scrivere.\n"
@@ -80,4 +96,24 @@ def file_quota_reached(max_files: int | None, max_mb: int | None, retry_after: f
 
 FILE_NOT_SAVED = (
     f"Non riesco a salvare il file in questo momento. Riprova tra poco, oppure chiama il centralino: {PHONE}."
+)
+
+# I miei dati: the copy of the citizen's data, and erasing it.
+MY_DATA_PDF = "📄 I tuoi dati, da leggere."
+MY_DATA_JSON = "🗂️ Gli stessi dati in formato JSON, per un altro programma."
+MY_DATA_SENT = (
+    "Ecco una copia di tutto quello che l'assistente conserva su di te: pratiche, pagamenti, "
+    "appuntamenti, file, richieste a una persona e la nostra conversazione. "
+    "Se vuoi, puoi cancellare i tuoi dati dall'assistente: le pratiche restano comunque all'ufficio."
+)
+MY_DATA_UNAVAILABLE = (
+    "In questo momento non riesco a preparare i tuoi dati: il sistema del Comune non risponde. "
+    "Non ho perso nulla: riprova tra qualche minuto."
+)
+MY_DATA_NOT_ERASED = (
+    "In questo momento non riesco a cancellare i tuoi dati. Non ho cancellato nulla: riprova tra qualche minuto."
+)
+MY_DATA_HALF_ERASED = (
+    "Ho cancellato la nostra conversazione, ma il sistema del Comune non risponde: la chat è ancora "
+    "collegata al tuo profilo. Riprova tra qualche minuto con «🗑️ Cancella»."
 )

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import re
 from functools import lru_cache
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field, SecretStr, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
 class Settings(BaseSettings):
@@ -59,13 +60,34 @@ class Settings(BaseSettings):
     webhook_port: int = 8443
 
     bot_state_dir: str = "var"
+    # Messages a second this bot process may send: Telegram allows the bot 30 in all, so each
+    # of N replicas keeps 30 // N (the production topology sets it).
+    telegram_messages_per_second: int = Field(default=30, ge=1, le=30)
+    # Updates handled at the same time, all chats together; a chat takes a slot only when its
+    # turn comes, so one chat's flood never holds the others' slots.
+    bot_max_concurrent_updates: int = Field(default=64, ge=1)
+    # Updates one chat may have waiting behind the one being handled; more are dropped and the
+    # chat is told once per burst. The staff group is never capped.
+    bot_chat_queue_limit: int = Field(default=20, ge=1)
+    # Inline keyboards whose buttons the bot still understands (PTB keeps each button's meaning
+    # and sends Telegram only a key); past it the oldest keyboard's buttons get a fresh menu.
+    bot_button_store_size: int = Field(default=10_000, ge=1)
+    # The bot's /health, /ready and /metrics (for a supervisor, a balancer, Prometheus); 0: none.
+    bot_health_host: str = "127.0.0.1"
+    bot_health_port: int = Field(default=0, ge=0, le=65535)
     # Where the bot keeps handoff tickets; default a SQLite file in bot_state_dir.
     handoff_database_url: str | None = None
     # Days a closed handoff's transcript is kept (the comune's retention rule).
     handoff_retention_days: int = 30
+    # How often the running bot deletes those transcripts; 0: only when it starts.
+    handoff_purge_interval_seconds: float = Field(default=3600.0, ge=0)
     # Minutes after which a citizen nobody has answered is told so, once.
     handoff_unclaimed_minutes: float = 10.0
     comune_name: str = "Cerveteri"
+    # The comune's switchboard, told when no person can be reached in the chat (no staff group,
+    # or its topic could not be opened).
+    comune_switchboard: str = "06 896301"
+    comune_switchboard_hours: str = "lunedì–venerdì 9–12:30"
 
     # pagoPA: the payee of the comune's notices. TO BE CONFIRMED: a placeholder with a valid
     # check digit, not the Comune di Cerveteri's real codice fiscale (not found; set
@@ -97,6 +119,13 @@ class Settings(BaseSettings):
     appointment_min_notice_minutes: int = Field(default=30, ge=0)
     # How often the back office reminds citizens of tomorrow's appointments; 0 turns it off.
     appointment_reminder_interval_seconds: float = Field(default=3600.0, ge=0)
+    # Avvisi: how often the back office checks for the evening waste reminder (it goes out
+    # from 19:00 Rome time, once per zone and day, whichever replica runs it); 0 turns it off
+    # (POST /v1/jobs/waste-reminders instead).
+    waste_reminder_interval_seconds: float = Field(default=300.0, ge=0)
+    # Telegram user ids of the staff who may publish avvisi with /avviso in the staff group.
+    # STAFF_PUBLISHER_IDS="111,222" (or a JSON list); until per-person logins exist.
+    staff_publisher_ids: Annotated[list[int], NoDecode] = []
     # How often the back office deletes what it keeps only for a while (the answers to
     # Idempotency-Key retries after 24 hours, files never part of a pratica after a day);
     # 0 turns it off (POST /v1/jobs/housekeeping).
@@ -106,12 +135,19 @@ class Settings(BaseSettings):
     upload_quota_files: int = Field(default=30, ge=1)
 
     # --- Conversations and the citizen's own data (GDPR self-service) --------------------
-    # Rasa's SQL tracker store as the back office reaches it (an async SQLAlchemy URL), to
-    # export and delete conversations. Rasa's side is endpoints.yml's tracker_store with
-    # db: ${RASA_TRACKER_DB}; both must name the same store, never the back office's database.
+    # Rasa's SQL tracker store (an async SQLAlchemy URL). Rasa writes it (run_rasa hands it
+    # to endpoints.yml's tracker_store); the bot reads and deletes a citizen's conversation
+    # there ("i miei dati") and runs the retention job, so the bot must reach the same
+    # database: the same file on one machine, or a PostgreSQL both reach. Never DATABASE_URL.
     tracker_store_url: str = "sqlite+aiosqlite:///var/rasa-tracker.db"
-    # Days a conversation is kept; older messages are deleted by the back office's job.
+    # Redis for Rasa's lock store (redis://[:password@]host:port/db): with several Rasa
+    # replicas one conversation's turns are taken one at a time by whichever replica gets
+    # them. Unset: Rasa's in-memory locks, right for one Rasa process.
+    redis_url: str | None = None
+    # Days a conversation is kept; the bot deletes older messages.
     conversation_retention_days: int = Field(default=90, ge=1)
+    # How often the bot deletes them; 0 turns the job off.
+    conversation_retention_interval_seconds: float = Field(default=3600.0, ge=0)
 
     @model_validator(mode="after")
     def _tracker_store_apart(self) -> Settings:
@@ -119,6 +155,16 @@ class Settings(BaseSettings):
         if self.tracker_store_url == self.database_url:
             raise ValueError("TRACKER_STORE_URL must not be DATABASE_URL: Rasa's store needs its own database")
         return self
+
+    @field_validator("staff_publisher_ids", mode="before")
+    @classmethod
+    def _publisher_ids(cls, value: object) -> object:
+        if isinstance(value, str):
+            text = value.strip()
+            if text.startswith("["):
+                return json.loads(text)
+            return [part.strip() for part in text.split(",") if part.strip()]
+        return value
 
     @field_validator("comune_closing_days", mode="before")
     @classmethod
