@@ -106,7 +106,7 @@ class ActionAppointmentBook(Action):
             tracker.get_slot("booking_code") if tracker.get_slot("booking_open") else None
         )
         if intent == "appointment_move" and not code:
-            mine = await client.list_appointments(user)
+            mine = await client.appointments.mine(user)
             if not mine:
                 dispatcher.utter_message(text="Non hai appuntamenti da spostare.", buttons=[self._book_button(), MENU, PERSON])
                 return [SlotSet("booking_open", False)]
@@ -123,11 +123,11 @@ class ActionAppointmentBook(Action):
             code = mine[0].code
         moving: Appointment | None = None
         if code:
-            moving = next((a for a in await client.list_appointments(user) if a.code == code), None)
+            moving = next((a for a in await client.appointments.mine(user) if a.code == code), None)
             if moving is None:
                 dispatcher.utter_message(text="Non trovo questo appuntamento tra i tuoi.", buttons=[MY_BOOKINGS, MENU, PERSON])
                 return [SlotSet("booking_open", False), SlotSet("booking_code", None)]
-        services = {s.code: s for s in await client.list_counter_services()}
+        services = {s.code: s for s in await client.appointments.services()}
         service_code = moving.service_code if moving else entity(tracker, "service")
         if not service_code and tracker.get_slot("booking_open"):
             service_code = tracker.get_slot("booking_service")
@@ -135,7 +135,7 @@ class ActionAppointmentBook(Action):
             if intent == "inform" and not service_code:
                 # Not an answer to the booking: what the citizen said belongs elsewhere.
                 return [SlotSet("booking_open", False), FollowupAction("action_handle_inform")]
-            await client.me(user)  # only a linked citizen can book: say so before any choice
+            await client.identity.me(user)  # only a linked citizen can book: say so before any choice
             dispatcher.utter_message(
                 text="Per quale ufficio vuoi l'appuntamento?",
                 buttons=[
@@ -182,7 +182,7 @@ class ActionAppointmentBook(Action):
             return state + await self._ask_day(dispatcher, client, service, code, None)
         intro = None
         if not moving:
-            await client.me(user)
+            await client.identity.me(user)
             intro = requirements_text(service)
         else:
             dispatcher.utter_message(text=f"Spostiamo il tuo appuntamento di {when_text(moving.starts_at)}.")
@@ -202,7 +202,7 @@ class ActionAppointmentBook(Action):
         code: str | None,
         problem: str | None,
     ) -> list[EventType]:
-        days = await client.available_days(service.code, count=5)
+        days = await client.appointments.available_days(service.code, count=5)
         back = {"title": "⬅️ Indietro", "payload": "/appointment_list" if code else "/appointment_book"}
         if not days:
             dispatcher.utter_message(
@@ -229,7 +229,7 @@ class ActionAppointmentBook(Action):
         part_of_day: str | None,
         code: str | None,
     ) -> list[EventType]:
-        found = await client.day_slots(service.code, day)
+        found = await client.appointments.day_slots(service.code, day)
         slots = list(found.slots)
         if part_of_day == "mattina":
             slots = [s for s in slots if s.starts_at.astimezone(ROME).time() < _MORNING_ENDS]
@@ -261,11 +261,11 @@ class ActionAppointmentBook(Action):
         why: str,
         alternatives: list[AppointmentSlot] | None = None,
     ) -> list[EventType]:
-        nearest = alternatives if alternatives else await client.nearest_slots(service.code, at, limit=3)
+        nearest = alternatives if alternatives else await client.appointments.nearest_slots(service.code, at, limit=3)
         offer = "Questi sono i posti liberi più vicini:"
         if not nearest:
             # Nothing near that time (too far ahead, say): the first free places from today.
-            nearest = await client.nearest_slots(service.code, datetime.now(ROME), limit=3)
+            nearest = await client.appointments.nearest_slots(service.code, datetime.now(ROME), limit=3)
             offer = "I primi posti liberi sono questi:"
         if not nearest:
             dispatcher.utter_message(text=f"{why}. Non trovo posti liberi: una persona del Comune può aiutarti.", buttons=[MENU, PERSON])
@@ -289,7 +289,7 @@ class ActionAppointmentBook(Action):
         if wanted.time is None:
             return await self._ask_time(dispatcher, client, service, wanted.date, wanted.part_of_day, code)
         at = datetime.combine(wanted.date, wanted.time, ROME)
-        found = await client.day_slots(service.code, wanted.date)
+        found = await client.appointments.day_slots(service.code, wanted.date)
         match = next((s for s in found.slots if s.starts_at.astimezone(ROME) == at), None)
         if match is not None:
             return self._confirm(dispatcher, service, match.starts_at.astimezone(ROME), moving)
@@ -339,13 +339,13 @@ class ActionAppointmentBook(Action):
         ]
         try:
             if moving is not None:
-                appointment = await client.move_appointment(user, moving.code, starts_at)
+                appointment = await client.appointments.move(user, moving.code, starts_at)
             else:
                 # The same confirmation sent twice (a double tap) is one booking: the key is
                 # the summary's random request id, with the choice it confirms.
                 request_id = tracker.get_slot("booking_request") or uuid.uuid4().hex
                 key = f"booking:{request_id}:{service.code}:{starts_at.isoformat()}"
-                appointment = await client.book_appointment(user, service.code, starts_at, idempotency_key=key)
+                appointment = await client.appointments.book(user, service.code, starts_at, idempotency_key=key)
         except SlotTaken as error:
             code = moving.code if moving else None
             return [SlotSet("booking_open", True), *await self._offer_nearest(
@@ -392,7 +392,7 @@ class ActionAppointmentList(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
-        mine = await (await backoffice()).list_appointments(channel_user(tracker))
+        mine = await (await backoffice()).appointments.mine(channel_user(tracker))
         closing: list[EventType] = [SlotSet("booking_open", False)]
         if not mine:
             dispatcher.utter_message(
@@ -428,7 +428,7 @@ class ActionAppointmentCancel(Action):
         closing: list[EventType] = [SlotSet("booking_open", False)]
         try:
             client = await backoffice()
-            mine = await client.list_appointments(user)
+            mine = await client.appointments.mine(user)
             if not code:
                 if len(mine) != 1:
                     if not mine:
@@ -459,7 +459,7 @@ class ActionAppointmentCancel(Action):
                     ],
                 )
                 return closing
-            await client.cancel_appointment(user, code)
+            await client.appointments.cancel(user, code)
         except NotFound:
             dispatcher.utter_message(text="Non trovo questo appuntamento tra i tuoi.", buttons=[MY_BOOKINGS, MENU, PERSON])
             return closing

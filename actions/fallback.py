@@ -9,20 +9,21 @@ from rasa_sdk.events import EventType, UserUtteranceReverted
 from rasa_sdk.executor import CollectingDispatcher
 
 ACTION_FALLBACK = "action_fallback"
-_NEUTRAL_ACTIONS = {"action_listen", "action_session_start", "action_unlikely_intent"}
+FALLBACK_RESPONSES = {"utter_fallback", "utter_fallback_twice"}
 
 
 def misunderstandings_in_a_row(events: list[dict[str, Any]]) -> int:
-    """Count the turns in a row, up to now, that ended in the fallback."""
+    """Count the turns in a row, up to now, that the assistant answered "non ho capito".
+
+    Read from what was said, not from which action said it: action_out_of_turn reads a
+    message first and may end in the fallback itself, and any other answer ends a streak.
+    """
     streak = 0
     for event in events:
-        if event.get("event") != "action":
+        if event.get("event") != "bot":
             continue
-        name = event.get("name")
-        if name == ACTION_FALLBACK:
-            streak += 1
-        elif name not in _NEUTRAL_ACTIONS:
-            streak = 0
+        said = (event.get("metadata") or {}).get("utter_action")
+        streak = streak + 1 if said in FALLBACK_RESPONSES else 0
     return streak
 
 

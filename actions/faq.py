@@ -9,7 +9,8 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.backoffice import backoffice
-from actions.counter import describe_counter_services
+from actions.office_hours import office_hours_answer
+from actions.when import rome_today, said_day
 from backend_client import BackOfficeError
 
 FAQ_TOPICS = frozenset(
@@ -52,20 +53,31 @@ class ActionAnswerFaq(Action):
             # A forged or stale button, or a question the selector could not place.
             dispatcher.utter_message(response="utter_help")
             return [SlotSet("faq_topic", None)]
-        if not (topic == "office_hours" and await self._say_live_office_hours(dispatcher)):
+        if not (topic == "office_hours" and await self._say_live_office_hours(dispatcher, tracker)):
             dispatcher.utter_message(response=f"utter_faq/{topic}")
         dispatcher.utter_message(response="utter_anything_else")
         return [SlotSet("faq_topic", None)]
 
     @staticmethod
-    async def _say_live_office_hours(dispatcher: CollectingDispatcher) -> bool:
-        """Office hours from the back office, the one place a clerk keeps them up to date."""
+    async def _say_live_office_hours(dispatcher: CollectingDispatcher, tracker: Tracker) -> bool:
+        """Office hours from the back office, for the office and the day the question names."""
         try:
             client = await backoffice()
-            services = await client.list_counter_services()
+            services = await client.appointments.services()
         except BackOfficeError:
             return False  # the general answer in the domain is better than none
         if not services:
             return False
-        dispatcher.utter_message(text=f"Orari degli uffici aperti al pubblico:\n{describe_counter_services(services)}")
+        service_code = next(
+            (
+                str(e.get("value"))
+                for e in tracker.latest_message.get("entities") or []
+                if e.get("entity") == "service"
+            ),
+            None,
+        )
+        text = str(tracker.latest_message.get("text") or "")
+        today = rome_today()
+        day = None if text.startswith("/") else said_day(text, today)
+        dispatcher.utter_message(text=office_hours_answer(services, service_code, day, today))
         return True

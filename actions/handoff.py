@@ -15,6 +15,7 @@ TOPICS = {
     "appointment": "Sportello e appuntamenti",
     "account_link": "Accesso e identità",
     "privacy_request": "Dati personali",
+    "data_": "Dati personali",
     "faq": "Informazioni",
 }
 

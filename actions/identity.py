@@ -20,6 +20,7 @@ from backend_client import (
     NotLinked,
     TooManyAttempts,
 )
+from sportello.settings import get_settings
 
 BLOCKED = "__too_many_attempts__"
 LINKED = "__linked__"
@@ -36,7 +37,7 @@ async def linked_citizen(tracker: Tracker) -> LinkedCitizen | None:
     """The citizen linked to this chat, or None; BackOfficeError if the back office is down."""
     client = await backoffice()
     try:
-        return await client.me(channel_user(tracker))
+        return await client.identity.me(channel_user(tracker))
     except NotLinked:
         return None
 
@@ -58,7 +59,7 @@ class ValidateLinkForm(FormValidationAction):
             return {"link_code": None}
         client = await backoffice()
         try:
-            citizen = await client.link_channel(channel_user(tracker), code)
+            citizen = await client.identity.link(channel_user(tracker), code)
         except LinkCodeInvalid:
             dispatcher.utter_message(text="Questo codice non è valido. Controllalo e riscrivilo.")
             return {"link_code": None}
@@ -105,8 +106,25 @@ class ActionLinkDone(Action):
         return [SlotSet("link_code", None)]
 
 
+EXPORT = {"title": "📥 Scarica", "payload": "/data_export"}
+DELETE = {"title": "🗑️ Cancella", "payload": "/data_delete"}
+CONFIRM_DELETE = "confirm"
+
+
+def privacy_action(tracker: Tracker) -> str | None:
+    """The privacy_action entity a button sent (unlink, confirm), if any."""
+    return next(
+        (
+            str(e.get("value"))
+            for e in tracker.latest_message.get("entities") or []
+            if e.get("entity") == "privacy_action"
+        ),
+        None,
+    )
+
+
 class ActionPrivacy(Action):
-    """Say what is kept about the citizen, and unlink the chat when asked."""
+    """Say what the assistant keeps about the citizen and offer the copy, the erasure, unlinking."""
 
     def name(self) -> str:
         return "action_privacy"
@@ -114,14 +132,10 @@ class ActionPrivacy(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
-        wants_unlink = any(
-            e.get("entity") == "privacy_action" and e.get("value") == "unlink"
-            for e in tracker.latest_message.get("entities") or []
-        )
         try:
             citizen = await linked_citizen(tracker)
-            if wants_unlink and citizen is not None:
-                await (await backoffice()).unlink_channel(channel_user(tracker))
+            if privacy_action(tracker) == "unlink" and citizen is not None:
+                await (await backoffice()).identity.unlink(channel_user(tracker))
                 dispatcher.utter_message(
                     text="Ho scollegato questa chat dal tuo profilo. Per ricollegarla ti servirà un nuovo codice dal portale.",
                     buttons=[MENU, PERSON],
@@ -130,13 +144,63 @@ class ActionPrivacy(Action):
         except BackOfficeError:
             dispatcher.utter_message(response="utter_backoffice_down")
             return []
+        days = get_settings().conversation_retention_days
         text = (
-            "Sono un assistente automatico. Le tue pratiche e i tuoi dati restano negli archivi del Comune, "
-            "non in questa chat. Per vederli, correggerli o chiederne la cancellazione scrivi all'ufficio "
-            "protocollo (PEC comunecerveteri@pec.it)."
+            "🔒 I tuoi dati. Sono un assistente automatico: tengo la nostra conversazione per "
+            f"{days} giorni e, se parli con una persona, la richiesta e i messaggi scambiati. Le pratiche, "
+            "i pagamenti e le prenotazioni sono negli archivi del Comune.\n"
+            "📥 Scarica: ti mando una copia di tutto, in PDF e in JSON.\n"
+            "🗑️ Cancella: cancello la conversazione e quello che serve solo all'assistente; "
+            "le pratiche restano all'ufficio, come chiede la legge.\n"
+            "Per correggere i tuoi dati scrivi all'ufficio protocollo (PEC comunecerveteri@pec.it)."
         )
-        buttons = [MENU, PERSON]
+        buttons = [EXPORT, DELETE, MENU, PERSON]
         if citizen is not None:
-            buttons.insert(0, {"title": "🔓 Scollega questa chat", "payload": '/privacy_request{"privacy_action": "unlink"}'})
+            buttons.insert(2, {"title": "🔓 Scollega questa chat", "payload": '/privacy_request{"privacy_action": "unlink"}'})
         dispatcher.utter_message(text=text, buttons=buttons)
+        return []
+
+
+class ActionDataExport(Action):
+    """Ask the channel for the citizen's copy: the bot holds the conversation and the tickets."""
+
+    def name(self) -> str:
+        return "action_data_export"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        dispatcher.utter_message(json_message={"my_data": "export"})
+        return []
+
+
+class ActionDataDelete(Action):
+    """Ask, saying what goes and what stays; once ✅ Sì, cancella is pressed (the button's
+    entity, never a typed yes), ask the channel to erase."""
+
+    def name(self) -> str:
+        return "action_data_delete"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        if privacy_action(tracker) == CONFIRM_DELETE:
+            # The bot erases after Rasa has saved this turn, so none of it is left.
+            dispatcher.utter_message(json_message={"my_data": "erase"})
+            return []
+        dispatcher.utter_message(
+            text=(
+                "Vuoi cancellare i tuoi dati dall'assistente? Cancello la nostra conversazione, le richieste "
+                "a una persona e i file che non fanno parte di una pratica; se la chat è collegata al tuo "
+                "profilo, la scollego.\n"
+                "Le pratiche, i pagamenti e le prenotazioni restano all'ufficio: la legge chiede al Comune "
+                "di conservarli. Per cancellare tocca «✅ Sì, cancella»."
+            ),
+            buttons=[
+                {"title": "✅ Sì, cancella", "payload": f'/data_delete{{"privacy_action": "{CONFIRM_DELETE}"}}'},
+                {"title": "❌ No", "payload": "/deny"},
+                MENU,
+                PERSON,
+            ],
+        )
         return []

@@ -41,7 +41,7 @@ async def catalogue() -> dict[str, PracticeType]:
     global _catalogue
     if _catalogue is None or time.monotonic() - _catalogue[0] > _CATALOGUE_TTL_SECONDS:
         try:
-            types = await (await backoffice()).list_practice_types()
+            types = await (await backoffice()).practices.types()
         except BackOfficeError:
             if _catalogue is None:
                 raise
@@ -448,7 +448,7 @@ class ActionSubmitPractice(Action):
         client = await backoffice()
         try:
             answers = {name: value for name, value in draft["answers"].items() if value != ME}
-            detail = await client.submit_practice(
+            detail = await client.practices.submit(
                 channel_user(tracker), draft["type"], answers, idempotency_key=draft["key"]
             )
         except BackOfficeUnavailable:
@@ -544,7 +544,7 @@ class ActionAskProtocolNumber(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
         try:
-            practices = await (await backoffice()).list_practices(channel_user(tracker))
+            practices = await (await backoffice()).practices.mine(channel_user(tracker))
         except BackOfficeError:
             # Not linked, or the back office is down: the typed question still works.
             practices = []
@@ -573,7 +573,7 @@ class ActionPracticeStatus(Action):
         if not number:
             return forget
         try:
-            detail = await (await backoffice()).get_practice(channel_user(tracker), number)
+            detail = await (await backoffice()).practices.get(channel_user(tracker), number)
         except NotLinked:
             # Whatever the number: nothing tells whether it exists or whose it is.
             dispatcher.utter_message(text=NOT_LINKED_STATUS, buttons=[LINK_BUTTON, MENU, PERSON])
@@ -608,7 +608,7 @@ class ActionPracticeList(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
         try:
-            practices = await (await backoffice()).list_practices(channel_user(tracker))
+            practices = await (await backoffice()).practices.mine(channel_user(tracker))
         except NotLinked:
             dispatcher.utter_message(response="utter_need_link")
             return []
@@ -663,7 +663,7 @@ class ActionHandleInform(Action):
     ) -> list[EventType]:
         client = await backoffice()
         try:
-            practices = await client.list_practices(channel_user(tracker))
+            practices = await client.practices.mine(channel_user(tracker))
             waiting = [p for p in practices if p.status == "integrazione_richiesta"]
             if not waiting:
                 dispatcher.utter_message(
@@ -671,7 +671,7 @@ class ActionHandleInform(Action):
                     buttons=[{"title": "📄 Nuova pratica", "payload": "/practice_submit"}, MENU, PERSON],
                 )
                 return []
-            detail = await client.attach_document(channel_user(tracker), waiting[0].protocol_number, upload["upload_id"])
+            detail = await client.practices.attach(channel_user(tracker), waiting[0].protocol_number, upload["upload_id"])
         except NotLinked:
             dispatcher.utter_message(response="utter_inform_out_of_context")
             return []

@@ -96,7 +96,7 @@ class ActionTaxSummary(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
-        positions = await (await backoffice()).list_taxes(channel_user(tracker))
+        positions = await (await backoffice()).taxes.mine(channel_user(tracker))
         tax_type = entity(tracker, "tax_type")
         text, buttons = summary(positions, str(tax_type) if tax_type else None)
         dispatcher.utter_message(text=text, buttons=buttons)
@@ -117,27 +117,28 @@ class ActionTaxPay(Action):
         try:
             client = await backoffice()
             position_id = str(entity(tracker, "tax_position") or "")
-            typed_notice = entity(tracker, "notice_number") or notice_number_in(
-                str(tracker.latest_message.get("text") or "")
+            # The 18 digits as typed, whole: an extractor may return only part of them.
+            typed_notice = notice_number_in(str(tracker.latest_message.get("text") or "")) or entity(
+                tracker, "notice_number"
             )
             if position_id:
                 if not position_id.isdigit():
                     raise NotFound("not a position id")
-                notice = await client.issue_notice(user, int(position_id))
+                notice = await client.taxes.issue_notice(user, int(position_id))
             elif typed_notice:
-                notice = await client.get_notice(user, str(typed_notice).replace(" ", ""))
+                notice = await client.taxes.notice(user, str(typed_notice).replace(" ", ""))
                 if notice.paid:
                     raise AlreadyPaid("paid")
             else:
                 tax_type = entity(tracker, "tax_type")
-                positions = await client.list_taxes(user)
+                positions = await client.taxes.mine(user)
                 payable = [
                     p for p in positions if p.payable and (not tax_type or p.tax_type == tax_type)
                 ]
                 if len(payable) != 1:
                     self._choose(dispatcher, positions, payable, str(tax_type) if tax_type else None)
                     return []
-                notice = await client.issue_notice(user, payable[0].id)
+                notice = await client.taxes.issue_notice(user, payable[0].id)
         except AlreadyPaid:
             dispatcher.utter_message(
                 text="Questo risulta già pagato ✅. Non devi pagarlo di nuovo.",
@@ -204,7 +205,7 @@ class ActionReminderSettings(Action):
                 choice = "on"
         client = await backoffice()
         if choice in ("on", "off"):
-            await client.set_preferences(user, tax_reminders=choice == "on")
+            await client.identity.set_preferences(user, tax_reminders=choice == "on")
             enabled = choice == "on"
             said = (
                 "Fatto: ti scriverò qualche giorno prima di ogni scadenza."
@@ -212,7 +213,7 @@ class ActionReminderSettings(Action):
                 else "Fatto: non ti manderò più promemoria delle scadenze. Puoi riattivarli quando vuoi."
             )
         else:
-            enabled = (await client.me(user)).tax_reminders
+            enabled = (await client.identity.me(user)).tax_reminders
             said = (
                 "I promemoria delle scadenze sono attivi: ti scrivo qualche giorno prima."
                 if enabled

@@ -343,3 +343,19 @@ def parse_when(text: str, now: dt.datetime) -> Wanted | None:
     reading.read_explicit_date()
     reading.read_relative_day()
     return reading.wanted()
+
+
+def said_day(text: str, today: dt.date) -> dt.date | None:
+    """The day a question names ("oggi", "domani", "sabato", "il 5 dicembre"), or None.
+
+    Unlike `parse_when`, a time alone ("a che ora apre?", "alle 10") names no day.
+    """
+    plain = _plain(text)
+    if not plain:
+        return None
+    reading = _Reading(plain, dt.datetime.combine(today, dt.time(0, 0), ROME))
+    reading.read_parts_of_day()
+    reading.read_time()
+    reading.read_explicit_date()
+    reading.read_relative_day()
+    return reading.day

@@ -1,0 +1,1 @@
+"""Rasa's training data and domain (YAML), and the pipeline's own component (entity_cleaner)."""
