@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.botapi import BotApiDriver, BotApiServerThread, TelegramUser
+from localtelegram import BotApiDriver, BotApiServerThread, TelegramUser
 from tests.stack import STAFF_CHAT_ID, Service, Stack, add_staff_group, start_bot, start_stack, wait_until
 
 _user_ids = itertools.count(700_001)
@@ -33,7 +33,8 @@ def telegram() -> Iterator[BotApiServerThread]:
 @pytest.fixture(scope="session")
 def bot(stack: Stack, telegram: BotApiServerThread, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
     """The real bot process, in long-polling mode."""
-    service = start_bot(stack, telegram, tmp_path_factory.mktemp("bot"))
+    # Transcripts are purged every second, so a test sees the job of the running bot at work.
+    service = start_bot(stack, telegram, tmp_path_factory.mktemp("bot"), HANDOFF_PURGE_INTERVAL_SECONDS="1")
     yield service
     service.stop()
 

@@ -15,7 +15,7 @@ from typing import Any
 
 import httpx
 
-from tests.botapi import BotApiDriver, BotApiServerThread
+from localtelegram import BotApiDriver, BotApiServerThread
 
 ROOT = Path(__file__).resolve().parent.parent
 MODEL = ROOT / "models" / "current.tar.gz"
@@ -112,6 +112,12 @@ class Service:
             os.killpg(self.process.pid, signal.SIGKILL)
             self.process.wait(5)
 
+    def kill(self) -> None:
+        """`kill -9`: the process dies without a chance to save or close anything."""
+        if self.process is not None and self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait(10)
+
     def restart(self) -> None:
         self.stop()
         self.start()
@@ -153,13 +159,19 @@ def base_env(tmp: Path) -> dict[str, str]:
             # Tests run the reminder jobs themselves, at the time they choose.
             "APPOINTMENT_REMINDER_INTERVAL_SECONDS": "0",
             "PAYMENT_REMINDER_INTERVAL_SECONDS": "0",
+            "WASTE_REMINDER_INTERVAL_SECONDS": "0",
         }
     )
     return env
 
 
-def start_stack(tmp: Path) -> Stack:
+def start_stack(
+    tmp: Path, *, credentials: Callable[[int], Path] | None = None, rasa_ready_timeout: float = 180.0,
+    **extra_env: str,
+) -> Stack:
+    """The stack on free ports; `credentials(rasa_port)` gives Rasa other input channels (the bench's)."""
     env = base_env(tmp)
+    env.update(extra_env)
     bo_port, public_port, actions_port, rasa_port = free_port(), free_port(), free_port(), free_port()
     env.update(
         {
@@ -189,13 +201,13 @@ def start_stack(tmp: Path) -> Stack:
         "rasa",
         [
             sys.executable, "-m", "sportello.run_rasa", "run", "--model", str(MODEL), "--port", str(rasa_port),
-            "--interface", "127.0.0.1", "--credentials", "credentials.yml",
+            "--interface", "127.0.0.1", "--credentials", str(credentials(rasa_port) if credentials else ROOT / "credentials.yml"),
             "--endpoints", "endpoints.yml",
         ],
         env,
         tmp,
         ready=rasa_answers(f"http://127.0.0.1:{rasa_port}"),
-        ready_timeout=180.0,
+        ready_timeout=rasa_ready_timeout,
     )
     stack = Stack(env=env, backoffice=backoffice, actions=actions, rasa=rasa)
     try:

@@ -63,6 +63,12 @@ def test_action_fallback_asks_again_then_offers_a_person(stack: Stack) -> None:
     EXERCISED.add("action_fallback")
 
 
+def test_action_out_of_turn_reads_a_bare_number_by_its_shape(stack: Stack) -> None:
+    answers = turn(stack, new_sender(), "2026/000123")
+    assert answers[0]["text"].startswith("2026/000123 è un numero di protocollo")
+    EXERCISED.add("action_out_of_turn")
+
+
 def texts(answers: list[dict[str, Any]]) -> str:
     return "\n".join(str(a.get("text") or "") for a in answers)
 
@@ -84,6 +90,28 @@ def test_linking_through_the_link_form_and_the_done_action(stack: Stack) -> None
     unlinked = turn(stack, sender, '/privacy_request{"privacy_action": "unlink"}')
     assert "Ho scollegato" in texts(unlinked)
     EXERCISED.add("action_privacy")
+
+
+def customs(answers: list[dict[str, Any]]) -> list[Any]:
+    return [a["custom"] for a in answers if "custom" in a]
+
+
+def test_my_data_actions_ask_the_channel_and_erase_only_once_confirmed(stack: Stack) -> None:
+    sender = new_sender()
+    offer = turn(stack, sender, "che dati avete su di me?")
+    assert ["📥 Scarica", "🗑️ Cancella"] == [b["title"] for b in offer[0]["buttons"]][:2]
+    assert "Scollega" not in str(offer[0]["buttons"]), "a chat linked to nobody has nothing to unlink"
+    assert customs(turn(stack, sender, "scarica i miei dati")) == [{"my_data": "export"}]
+    asked = turn(stack, sender, "cancella i miei dati")
+    assert "Vuoi cancellare i tuoi dati" in texts(asked) and customs(asked) == []
+    assert "✅ Sì, cancella" in str(asked[0]["buttons"]) and "❌ No" in str(asked[0]["buttons"])
+    typed = turn(stack, sender, "sì")
+    assert customs(typed) == [] and texts(typed) == "Cosa vuoi fare?", "only the button erases, never a typed yes"
+    pressed = turn(stack, sender, '/data_delete{"privacy_action": "confirm"}')
+    assert customs(pressed) == [{"my_data": "erase"}]
+    turn(stack, sender, "dimenticami")
+    assert customs(turn(stack, sender, "/human_handoff")) == [{"handoff": {"topic": "Dati personali"}}]
+    EXERCISED.update({"action_data_export", "action_data_delete"})
 
 
 def linked_sender(stack: Stack, fiscal_code: str) -> str:

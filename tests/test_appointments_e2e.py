@@ -8,8 +8,8 @@ from zoneinfo import ZoneInfo
 
 import httpx
 
+from localtelegram import BotMessage, TelegramUser
 from sportello.formatting import long_date
-from tests.botapi import BotMessage, TelegramUser
 from tests.stack import Stack, backoffice_api
 from tests.test_chat_e2e import answers
 from tests.test_practices_e2e import link, said

@@ -9,7 +9,7 @@ import struct
 import time
 import warnings
 import zlib
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 
 import httpx
 import pytest
@@ -34,7 +34,7 @@ from telegram.ext import (
     ContextTypes,
 )
 
-from tests.botapi import BotApiDriver, BotApiServerThread, TelegramUser
+from localtelegram import BotApiDriver, BotApiServerThread, TelegramUser
 
 
 def make_png(width: int, height: int) -> bytes:
@@ -318,6 +318,16 @@ async def test_second_poller_conflicts(bot: Bot, botapi: BotApiServerThread, tg:
         await first
 
 
+async def webhook_receiver(hook: Callable[[web.Request], Awaitable[web.Response]]) -> tuple[web.AppRunner, int]:
+    """A bot's webhook on a free loopback port, at /tg; the caller cleans the runner up."""
+    app = web.Application()
+    app.router.add_post("/tg", hook)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", 0).start()
+    return runner, int(runner.addresses[0][1])
+
+
 @pytest.mark.asyncio
 async def test_webhook_delivery_with_secret_and_retry(bot: Bot, tg: BotApiDriver) -> None:
     received: list[tuple[str | None, dict]] = []  # type: ignore[type-arg]
@@ -330,13 +340,7 @@ async def test_webhook_delivery_with_secret_and_retry(bot: Bot, tg: BotApiDriver
         received.append((request.headers.get("X-Telegram-Bot-Api-Secret-Token"), body))
         return web.Response(text="ok")
 
-    app = web.Application()
-    app.router.add_post("/tg", hook)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = runner.addresses[0][1]
+    runner, port = await webhook_receiver(hook)
     try:
         anna = tg.user(1003, first_name="Anna")
         await in_thread(anna.send, "prima")
@@ -488,3 +492,41 @@ async def test_ptb_application_driven_like_a_citizen(botapi: BotApiServerThread,
         finally:
             await application.updater.stop()
             await application.stop()
+
+
+@pytest.mark.asyncio
+async def test_webhook_delivers_chats_in_parallel_and_each_chat_in_order(bot: Bot, tg: BotApiDriver) -> None:
+    """As Telegram with max_connections: a slow chat holds only its own next update."""
+    arrived: list[str] = []
+    release = asyncio.Event()
+
+    async def hook(request: web.Request) -> web.Response:
+        text = (await request.json())["message"]["text"]
+        arrived.append(text)
+        if text == "anna 1":
+            await release.wait()  # the bot is still busy with Anna's first message
+        return web.Response(text="ok")
+
+    runner, port = await webhook_receiver(hook)
+    try:
+        anna, bruno = tg.user(1011, first_name="Anna"), tg.user(1012, first_name="Bruno")
+        assert await bot.set_webhook(f"http://127.0.0.1:{port}/tg", max_connections=10)
+        await in_thread(anna.send, "anna 1")
+        await in_thread(anna.send, "anna 2")
+        await in_thread(bruno.send, "bruno 1")
+        for _ in range(100):
+            if "bruno 1" in arrived:
+                break
+            await asyncio.sleep(0.05)
+        assert arrived == ["anna 1", "bruno 1"], "Bruno is not held behind Anna; Anna's second waits"
+        release.set()
+        for _ in range(100):
+            if len(arrived) == 3:
+                break
+            await asyncio.sleep(0.05)
+        assert arrived == ["anna 1", "bruno 1", "anna 2"]
+        assert (await bot.get_webhook_info()).pending_update_count == 0
+    finally:
+        release.set()
+        await bot.delete_webhook()
+        await runner.cleanup()

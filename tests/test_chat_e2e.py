@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.botapi import BotApiDriver, BotMessage, TelegramUser
+from localtelegram import BotApiDriver, BotMessage, TelegramUser
 from tests.stack import Service, Stack, mint_link_code
 
 # The main menu, as the big buttons under the chat that a new citizen has (modalità semplice).
@@ -15,7 +15,9 @@ MENU = [
     "📅 Prenota",
     "❓ Domande",
     "🏠 Menu",
+    "🔔 Avvisi",
     "🙋 Parla con una persona",
+    "🔒 Dati personali",
     "⚙️ Impostazioni",
 ]
 MENU_BUTTON = "🏠 Menu"
@@ -69,6 +71,7 @@ def test_a_typed_question_about_office_hours_gets_the_answer(citizen: TelegramUs
         ("📅 Prenota", "devo sapere chi sei"),
         ("❓ Domande", "domande più frequenti"),
         ("🙋 Parla con una persona", "in coda"),  # open or closed, the citizen is queued
+        ("🔒 Dati personali", "I tuoi dati"),
     ],
 )
 def test_each_menu_button_gets_a_sensible_next_step(citizen: TelegramUser, button: str, expected: str) -> None:
@@ -173,6 +176,20 @@ def test_a_photo_and_a_location_out_of_context_are_acknowledged(citizen: Telegra
     assert "solo in una chat collegata" in reply.content and "🔗 Ho il codice" in reply.buttons
     citizen.send_location(41.9956, 12.0986)
     assert "Dimmi prima cosa vuoi fare" in answer(citizen).content
+
+
+def test_edited_messages_start_no_turn(citizen: TelegramUser, tg: BotApiDriver) -> None:
+    # A live location is edited every few seconds while the phone moves: no answer each time.
+    live = citizen.send_location(41.9956, 12.0986, live_period=900)
+    assert "Dimmi prima cosa vuoi fare" in answer(citizen).content
+    for step in range(3):
+        citizen.move_location(live["message_id"], 41.9956 + step / 1000, 12.0986)
+    typed = citizen.send("grazie")
+    assert "Di niente" in answer(citizen).content
+    citizen.edit(typed["message_id"], "voglio parlare con un operatore")
+    citizen.expect_silence(within=3)
+    asked = tg.calls("getUpdates")[-1]["params"].get("allowed_updates")
+    assert asked is not None and "edited_message" not in str(asked)
 
 
 def test_a_very_long_message_and_an_emoji_only_one_get_an_answer(citizen: TelegramUser) -> None:

@@ -5,11 +5,14 @@ from __future__ import annotations
 import io
 import itertools
 import re
+import sqlite3
+import time
+from pathlib import Path
 
 import pytest
 from PIL import Image
 
-from tests.botapi import BotApiDriver, BotMessage, TelegramGroup, TelegramUser
+from localtelegram import BotApiDriver, BotMessage, TelegramGroup, TelegramUser
 from tests.conftest import STAFF_CHAT_ID
 from tests.stack import Service
 from tests.test_chat_e2e import answers
@@ -50,6 +53,15 @@ def in_topic(staff: TelegramGroup, thread: int, min_count: int = 1) -> list[BotM
         batch = staff.wait_replies(1, timeout=30, thread_id=thread, settle=0.4)
         got += [m for m in batch if m.kind in ("text", "photo", "document", "voice", "location")]
     return got
+
+
+def transcript_lines(bot: Service, ticket_id: int, closed_long_ago: bool = False) -> int:
+    """How many transcript lines of the ticket the bot keeps; optionally backdate its closing."""
+    with sqlite3.connect(Path(bot.env["BOT_STATE_DIR"]) / "handoff.db", timeout=10) as db:
+        if closed_long_ago:
+            db.execute("UPDATE handoff_tickets SET closed_at = '2020-01-01 00:00:00.000000' WHERE id = ?", (ticket_id,))
+        (count,) = db.execute("SELECT count(*) FROM handoff_transcript WHERE ticket_id = ?", (ticket_id,)).fetchone()
+    return int(count)
 
 
 def queue_number(text: str) -> int:
@@ -167,3 +179,54 @@ def test_a_bot_restart_in_the_middle_of_a_handoff_loses_nothing(
     desk.send("/chiudi Risolto: la rata è già pagata")
     closing = said(answers(citizen))
     assert "Nota dell'operatore: Risolto: la rata è già pagata" in closing
+
+
+def test_a_staff_topic_that_cannot_be_opened_gives_the_switchboard_and_no_silent_relay(
+    tg: BotApiDriver, citizen: TelegramUser, staff: TelegramGroup
+) -> None:
+    topics = len(staff.topics())
+    tg.fail("createForumTopic", description="Bad Request: not enough rights to manage topics")
+    citizen.send("/operatore")
+    told = said(answers(citizen))
+    assert "non riesco a passarti a una persona del Comune" in told
+    assert "06 896301 (lunedì–venerdì 9–12:30)" in told
+    assert len(staff.topics()) == topics
+    # The ticket is closed: what the citizen writes next is the assistant's again, not lost.
+    citizen.send("grazie")
+    assert "Di niente" in said(answers(citizen))
+
+
+def test_the_running_bot_purges_transcripts_whose_time_is_up(
+    citizen: TelegramUser, clerk: TelegramUser, staff: TelegramGroup, bot: Service
+) -> None:
+    citizen.send("/operatore")
+    answers(citizen)
+    thread, name = newest_topic(staff)
+    ticket_id = int(name.split()[0].lstrip("#"))
+    in_topic(staff, thread)
+    clerk.in_chat(staff, thread).send("/chiudi Fatto")
+    answers(citizen)
+    assert transcript_lines(bot, ticket_id) >= 2
+    # Closed longer ago than HANDOFF_RETENTION_DAYS: the job (every second here) deletes it,
+    # with no restart of the bot.
+    transcript_lines(bot, ticket_id, closed_long_ago=True)
+    deadline = time.monotonic() + 15
+    while transcript_lines(bot, ticket_id) and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert transcript_lines(bot, ticket_id) == 0
+
+
+def test_the_staff_read_the_recent_lines_without_codice_fiscale_or_link_code(
+    citizen: TelegramUser, staff: TelegramGroup
+) -> None:
+    citizen.send("il mio codice fiscale è rssmra80a01h501u")
+    answers(citizen)
+    citizen.send("AWLP-CJ4P")
+    answers(citizen)
+    citizen.send("/operatore")
+    answers(citizen)
+    thread, _ = newest_topic(staff)
+    intro = in_topic(staff, thread)[0].content
+    assert "cittadino: il mio codice fiscale è RSS***********1U" in intro
+    assert "cittadino: ****-****" in intro
+    assert "rssmra80a01h501u" not in intro.lower() and "AWLP" not in intro

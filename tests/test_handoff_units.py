@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -13,7 +15,9 @@ from telegram.ext import ExtBot
 from backend_client import Closure, CounterService, OpeningHours
 from bot.handoff import ROME, Handoffs, next_opening
 from bot.handoff_store import HandoffStore, TicketRow
-from tests.botapi import BotApiDriver, BotApiServerThread
+from bot.jobs import every
+from bot.redact import redact
+from localtelegram import BotApiDriver, BotApiServerThread
 
 STAFF = -100555
 
@@ -69,13 +73,14 @@ class FakeBackOffice:
     """The desk's hours and closed days, as the back office would give them."""
 
     def __init__(self, opening_hours: tuple[OpeningHours, ...], closures: tuple[Closure, ...] = ()) -> None:
-        self.service = CounterService(
+        self.appointments = self  # the handoff asks `client.appointments`
+        self.counter = CounterService(
             code="protocollo", name="Ufficio Protocollo", description="", location="", slot_minutes=15,
             desks=1, opening_hours=opening_hours, closures=closures,
         )
 
-    async def get_counter_service(self, code: str) -> CounterService:
-        return self.service
+    async def service(self, code: str) -> CounterService:
+        return self.counter
 
 
 @pytest.fixture()
@@ -148,5 +153,92 @@ async def test_on_a_closed_day_the_citizen_is_told_the_office_reopens_another_da
     next_week = today + timedelta(days=7)
     assert "Ora gli uffici sono chiusi: riaprono" in told.content
     assert f" {next_week.day} " in told.content and "alle 0:00" in told.content
+    await store.close()
+    driver.close()
+
+
+async def test_a_staff_topic_that_cannot_be_opened_closes_the_ticket_and_gives_the_switchboard(
+    telegram: BotApiServerThread, tmp_path: Path
+) -> None:
+    store = await HandoffStore.open(f"sqlite+aiosqlite:///{tmp_path / 'h.db'}")
+    driver = BotApiDriver(telegram.url)
+    citizen = driver.user(5153, first_name="Lia")
+    citizen.send("ciao")
+    driver.fail("createForumTopic", description="Bad Request: not enough rights to manage topics")
+    async with ExtBot(telegram.token, base_url=telegram.bot_url, base_file_url=telegram.file_url,
+                      arbitrary_callback_data=True) as bot:
+        handoffs = Handoffs(bot, store, FakeBackOffice(PROTOCOLLO), STAFF, switchboard="06 896301 (lun–ven 9–12)")  # type: ignore[arg-type]
+        await handoffs.start(citizen.chat_id, "Tributi")
+        told = [m for m in driver.outputs(citizen.chat_id) if m.kind == "text"][-1]
+        assert "non riesco a passarti a una persona" in told.content
+        assert "06 896301 (lun–ven 9–12)" in told.content and told.buttons == ["🏠 Menu"]
+        assert await handoffs.relaying_ticket(citizen.chat_id) is None, "nothing is relayed into nowhere"
+        ticket = await store.get(1)
+        assert ticket is not None and ticket.status == "closed" and ticket.thread_id is None
+        # Once Telegram lets the topic be opened again, a new request opens a new ticket.
+        await handoffs.start(citizen.chat_id, "Tributi")
+        relaying = await handoffs.relaying_ticket(citizen.chat_id)
+        assert relaying is not None and relaying.id == 2 and relaying.thread_id is not None
+    await store.close()
+    driver.close()
+
+
+async def test_a_job_runs_at_every_interval_and_outlives_a_failure() -> None:
+    runs: list[int] = []
+
+    async def job() -> None:
+        runs.append(len(runs))
+        if len(runs) == 1:
+            raise RuntimeError("the database is away for a moment")
+
+    task = asyncio.create_task(every(0.02, job, "Test job"))
+    await asyncio.sleep(0.2)
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+    assert len(runs) >= 3
+
+
+@pytest.mark.parametrize(
+    ("said", "staff_read"),
+    [
+        ("RSSMRA80A01H501U", "RSS***********1U"),
+        ("il mio codice fiscale è rssmra80a01h501u, grazie", "il mio codice fiscale è RSS***********1U, grazie"),
+        ("cf RSSMRA80A01H50MU", "cf RSS***********MU"),  # omocodia
+        ("il codice è AWLP-CJ4P", "il codice è ****-****"),
+        ("awlp-cj4p", "****-****"),
+        ("k7p2qx9m e K7P2 QX9M", "****-**** e ****-****"),
+        ("AWLPCJHP", "****-****"),
+    ],
+)
+def test_codici_fiscali_and_link_codes_are_masked_for_the_staff(said: str, staff_read: str) -> None:
+    assert redact(said) == staff_read
+
+
+@pytest.mark.parametrize(
+    "said",
+    ["la sentenza del giudice", "CASA MARE", "pratica 2026/000118", "06 896301", "TARI 2026", "avviso 301000000000000000"],
+)
+def test_ordinary_words_and_numbers_stay_as_they_are(said: str) -> None:
+    assert redact(said) == said
+
+
+async def test_the_lines_the_staff_read_at_handoff_carry_no_codice_fiscale_or_link_code(
+    telegram: BotApiServerThread, tmp_path: Path
+) -> None:
+    store = await HandoffStore.open(f"sqlite+aiosqlite:///{tmp_path / 'h.db'}")
+    driver = BotApiDriver(telegram.url)
+    citizen = driver.user(5154, first_name="Ada")
+    citizen.send("ciao")
+    async with ExtBot(telegram.token, base_url=telegram.bot_url, base_file_url=telegram.file_url,
+                      arbitrary_callback_data=True) as bot:
+        handoffs = Handoffs(bot, store, FakeBackOffice(PROTOCOLLO), STAFF)  # type: ignore[arg-type]
+        handoffs.remember(citizen.chat_id, "cittadino", "sono rssmra80a01h501u, il codice AWLP-CJ4P non va")
+        handoffs.remember(citizen.chat_id, "assistente", "Il codice AWLP-CJ4P non è valido.")
+        await handoffs.start(citizen.chat_id, "Anagrafe")
+    intro = next(m for m in driver.outputs(STAFF) if m.kind == "text")
+    assert "cittadino: sono RSS***********1U, il codice ****-**** non va" in intro.content
+    assert "assistente: Il codice ****-**** non è valido." in intro.content
+    assert "rssmra80a01h501u" not in intro.content.lower() and "AWLP" not in intro.content
     await store.close()
     driver.close()

@@ -42,7 +42,7 @@ def test_the_local_chat_greets_answers_and_presses_buttons(tmp_path: Path) -> No
     assert "(premi: 🏠 Menu)" in out
     assert out.count("Cosa vuoi fare?") >= 2
     # The stack it started is gone with it: nothing listens on the local Telegram port.
-    leftover = subprocess.run(["pgrep", "-f", f"tests.botapi --port {telegram_port}"], capture_output=True)
+    leftover = subprocess.run(["pgrep", "-f", f"localtelegram --port {telegram_port}"], capture_output=True)
     assert leftover.returncode == 1, "the local stack kept running after the chat ended"
     assert os.path.exists(tmp_path / "backoffice.db")
 

@@ -11,7 +11,7 @@ from telegram.ext import ExtBot
 from backend_client import Delivery, FeedEvent
 from bot.notifications import NotificationRelay, notification
 from bot.render import Renderer
-from tests.botapi import BotApiDriver, BotApiServerThread
+from localtelegram import BotApiDriver, BotApiServerThread
 
 
 def event(event_id: int, recipients: tuple[str, ...], to: str = "accolta") -> FeedEvent:
@@ -40,20 +40,21 @@ class FakeOutbox:
                      event=events[event_id])
             for n, (event_id, recipient) in enumerate(deliveries, 1)
         ]
-        self.sent: list[int] = []
-        self.failed: list[tuple[int, str, bool]] = []
+        self.sent_ids: list[int] = []
+        self.failures: list[tuple[int, str, bool]] = []
+        self.events = self  # the relay speaks to `client.events`
 
-    async def claim_deliveries(self, limit: int = 50, lease_seconds: int = 60) -> list[Delivery]:
+    async def claim(self, limit: int = 50, lease_seconds: int = 60) -> list[Delivery]:
         taken, self.pending = self.pending[:limit], self.pending[limit:]
         return taken
 
-    async def delivery_sent(self, delivery_id: int) -> None:
-        self.sent.append(delivery_id)
+    async def sent(self, delivery_id: int) -> None:
+        self.sent_ids.append(delivery_id)
 
-    async def delivery_failed(
+    async def failed(
         self, delivery: Delivery, error: str, permanent: bool = False, retry_after: float | None = None
     ) -> None:
-        self.failed.append((delivery.id, error, permanent))
+        self.failures.append((delivery.id, error, permanent))
 
 
 def test_other_events_say_nothing() -> None:
@@ -84,8 +85,8 @@ async def test_each_delivery_is_told_and_marked_sent_and_a_refusing_chat_is_park
         assert len(told) == 2
         assert ["2026/000001" in told[0].content, "2026/000003" in told[1].content] == [True, True]
         assert "«respinta»" in told[1].content and "🔎 Vedi la pratica" in told[1].buttons
-        assert sorted(outbox.sent) == [1, 3, 4], "an event with nothing to say is done too"
-        assert outbox.failed == [(2, "BadRequest", True)]
+        assert sorted(outbox.sent_ids) == [1, 3, 4], "an event with nothing to say is done too"
+        assert outbox.failures == [(2, "BadRequest", True)]
         driver.close()
     finally:
         server.stop()
@@ -103,7 +104,7 @@ async def test_telegram_asking_to_wait_postpones_the_delivery_with_its_delay(tmp
             server.token, base_url=server.bot_url, base_file_url=server.file_url, arbitrary_callback_data=True
         ) as bot:
             await NotificationRelay(outbox, Renderer(bot, session)).deliver_pending()  # type: ignore[arg-type]
-        assert outbox.failed == [(1, "RetryAfter", False)] and outbox.sent == []
+        assert outbox.failures == [(1, "RetryAfter", False)] and outbox.sent_ids == []
         assert [m for m in driver.outputs(citizen.chat_id) if m.kind == "text"] == []
         driver.close()
     finally:

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from tests.botapi import BotApiDriver, BotMessage, TelegramUser
+from localtelegram import BotApiDriver, BotMessage, TelegramUser
 from tests.stack import Service, Stack, backoffice_api, mint_link_code
 from tests.test_chat_e2e import answer, answers
 

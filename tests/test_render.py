@@ -14,7 +14,7 @@ from PIL import Image
 from telegram.ext import ExtBot
 
 from bot.render import Renderer
-from tests.botapi import BotApiDriver, BotApiServerThread
+from localtelegram import BotApiDriver, BotApiServerThread
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 

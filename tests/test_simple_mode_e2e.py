@@ -7,17 +7,18 @@ from collections.abc import Callable
 import pytest
 
 from bot import simple_mode
-from tests.botapi import BotMessage, TelegramUser
-from tests.botapi.taps import MAX_TAPS, TASKS, Task, walk
+from localtelegram import BotMessage, TelegramUser
 from tests.stack import Service, Stack, rasa_turn
+from tests.taps import MAX_TAPS, TASKS, Task, walk
 from tests.test_chat_e2e import answers
 
 BIG_BUTTONS = [
     ["📄 Nuova pratica", "🔎 Stato pratica"],
     ["💶 Tributi", "📅 Prenota"],
     ["❓ Domande", "🏠 Menu"],
+    ["🔔 Avvisi"],
     ["🙋 Parla con una persona"],
-    ["⚙️ Impostazioni"],
+    ["🔒 Dati personali", "⚙️ Impostazioni"],
 ]
 PERSON = "🙋 Parla con una persona"
 BACK_TO_ASSISTANT = "↩️ Torna all'assistente"

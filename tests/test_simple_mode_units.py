@@ -12,7 +12,7 @@ from telegram.ext import ExtBot
 from bot import simple_mode
 from bot.render import Renderer
 from bot.simple_mode import Display
-from tests.botapi import BotApiDriver, BotApiServerThread
+from localtelegram import BotApiDriver, BotApiServerThread
 
 MAIN_MENU = [
     {"title": "📄 Nuova pratica", "payload": "/practice_submit"},
@@ -20,6 +20,8 @@ MAIN_MENU = [
     {"title": "💶 Tributi", "payload": "/tax_check"},
     {"title": "📅 Prenota sportello", "payload": "/appointment_book"},
     {"title": "❓ Domande frequenti", "payload": "/help"},
+    {"title": "🔒 Dati personali", "payload": "/privacy_request"},
+    {"title": "🔔 Avvisi", "payload": "/announcements"},
     {"title": "🙋 Parla con una persona", "payload": "/human_handoff"},
 ]
 MENU_OR_PERSON = [
@@ -38,6 +40,8 @@ MENU_OR_PERSON = [
         ("❓ Domande", "/help"),
         ("🏠 Menu", "/main_menu"),
         ("🙋 Parla con una persona", "/human_handoff"),
+        ("🔒 Dati personali", "/privacy_request"),
+        ("🔔 Avvisi", "/announcements"),
         # What a phone may do to a label: drop the variation selector, change case or spaces.
         ("💶  tributi ", "/tax_check"),
         ("❓\ufe0f Domande", "/help"),
@@ -55,7 +59,7 @@ def test_typed_words_are_not_taken_for_a_big_button(typed: str) -> None:
 def test_every_big_button_is_an_intent_of_the_conversation_contract() -> None:
     assert {b.payload for b in simple_mode.BIG_BUTTONS} == {
         "/practice_submit", "/practice_status", "/tax_check", "/appointment_book", "/help",
-        "/human_handoff", "/main_menu",
+        "/human_handoff", "/main_menu", "/privacy_request", "/announcements",
     }
     labels = list(simple_mode.KEYBOARD_LABELS)
     assert len(labels) == len(set(labels))
@@ -69,7 +73,7 @@ def test_the_keyboard_stays_under_the_chat_and_fits_the_screen() -> None:
     assert not markup.get("one_time_keyboard")
     rows = [[b["text"] if isinstance(b, dict) else b for b in row] for row in markup["keyboard"]]
     assert all(len(row) <= 2 for row in rows)
-    assert rows[-1] == [simple_mode.SETTINGS_LABEL]
+    assert rows[-1] == ["🔒 Dati personali", simple_mode.SETTINGS_LABEL]
 
 
 @pytest.mark.parametrize(

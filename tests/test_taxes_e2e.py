@@ -10,7 +10,7 @@ import httpx
 import zxingcpp
 from PIL import Image
 
-from tests.botapi import BotApiDriver, BotMessage, TelegramUser
+from localtelegram import BotApiDriver, BotMessage, TelegramUser
 from tests.stack import Stack, backoffice_api
 from tests.test_chat_e2e import answers
 from tests.test_practices_e2e import link, said

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from tests.botapi import BotApiDriver, BotApiServerThread
+from localtelegram import BotApiDriver, BotApiServerThread
 from tests.stack import Service, Stack, free_port, wait_until
 
 SECRET = "webhook-secret-for-tests"

@@ -18,8 +18,8 @@ import sys
 import warnings
 from dataclasses import dataclass, field
 
-from tests.botapi.driver import BotApiDriver, BotApiTimeout, BotMessage, TelegramUser
-from tests.botapi.runner import BotApiServerThread
+from localtelegram import BotApiDriver, BotApiTimeout, BotMessage, TelegramUser
+from localtelegram.runner import BotApiServerThread
 from tests.stack import ROOT, Service, Stack, add_staff_group, mint_link_code, start_bot, start_stack
 
 # A fresh database and the processes' logs of the last run, to read when a task fails.
@@ -68,6 +68,13 @@ TASKS: tuple[Task, ...] = (
         expect="Codice avviso",
         linked_as=MARIO,
         expect_kind="photo",
+    ),
+    Task(
+        "Scaricare i miei dati",
+        ("🔒 Dati personali", "📥 Scarica"),
+        expect="Ecco una copia",
+        linked_as=MARIO,
+        expect_kind="document",
     ),
     Task(
         "Prenotare la carta d'identità",
