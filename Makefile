@@ -35,11 +35,13 @@ help:
 
 install: $(VENV)/.installed $(VENV_RASA)/.installed
 
-# The balancer of the production topology, from Debian, when it is missing (apt-get as root).
+# From Debian, when missing (apt-get as root): the balancer of the production topology and
+# the browser of the staff console's tests.
+SYSTEM_PACKAGES := haproxy chromium
 system:
-	@command -v haproxy >/dev/null || { \
-		if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq haproxy; \
-		else echo "Serve HAProxy: sudo apt-get install haproxy"; exit 1; fi; }
+	@command -v haproxy >/dev/null && command -v chromium >/dev/null || { \
+		if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(SYSTEM_PACKAGES); \
+		else echo "Serve: sudo apt-get install $(SYSTEM_PACKAGES)"; exit 1; fi; }
 
 $(VENV)/.installed: pyproject.toml requirements/app-constraints.txt
 	@test -n "$(PYTHON_APP)" || { echo "Serve Python >= 3.11 (python3.11, python3.12 o python3.13)"; exit 1; }

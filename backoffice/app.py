@@ -27,6 +27,7 @@ from backoffice.practices.routes import practice_routes
 from backoffice.routes import routes
 from backoffice.staff import STAFF_LOGINS, LoginThrottle, staff_routes
 from backoffice.taxes.routes import payment_reminder_job, tax_routes
+from backoffice.templating import setup_templates
 from sportello.clock import Clock
 from sportello.settings import Settings, get_settings
 
@@ -65,6 +66,7 @@ def create_app(settings: Settings | None = None) -> web.Application:
     app[SETTINGS] = settings
     app[CLOCK] = Clock()
     app.cleanup_ctx.append(_database)
+    setup_templates(app)
     app.add_routes(routes)
     app.add_routes(practice_routes)
     app.add_routes(identity_routes)
