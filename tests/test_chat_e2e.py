@@ -235,4 +235,5 @@ def test_rasa_down_gets_a_kind_answer_and_recovers(citizen: TelegramUser, stack:
     finally:
         stack.rasa.start()
     citizen.send("ciao")
-    assert answer(citizen).buttons == MENU
+    back = answer(citizen)
+    assert back.buttons == MENU, back.content
