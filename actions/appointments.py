@@ -18,7 +18,7 @@ from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.backoffice import backoffice, kind_when_unavailable
-from actions.identity import MENU, PERSON, channel_user
+from actions.identity import MENU, PERSON, TASK_DONE, channel_user
 from actions.practices import entity
 from actions.when import Wanted, parse_when
 from backend_client import (
@@ -373,6 +373,7 @@ class ActionAppointmentBook(Action):
                 "buttons": [MY_BOOKINGS, MENU, PERSON],
             }
         )
+        dispatcher.utter_message(json_message=TASK_DONE)  # the channel may offer the avvisi, once
         if moving is not None:
             done.append(SlotSet("booking_request", None))
         return done

@@ -26,6 +26,8 @@ BLOCKED = "__too_many_attempts__"
 LINKED = "__linked__"
 MENU = {"title": "🏠 Menu", "payload": "/main_menu"}
 PERSON = {"title": "🙋 Parla con una persona", "payload": "/human_handoff"}
+# Said (as a custom payload) once a task is done: the channel may then offer the avvisi, once.
+TASK_DONE = {"task_done": True}
 
 
 def channel_user(tracker: Tracker) -> str:

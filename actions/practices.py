@@ -13,7 +13,7 @@ from rasa_sdk.types import DomainDict
 
 from actions import parsing
 from actions.backoffice import backoffice
-from actions.identity import MENU, PERSON, channel_user, linked_citizen
+from actions.identity import MENU, PERSON, TASK_DONE, channel_user, linked_citizen
 from actions.when import rome_today
 from backend_client import (
     BackOfficeError,
@@ -477,6 +477,7 @@ class ActionSubmitPractice(Action):
             text="Posso aiutarti in altro?",
             buttons=[{"title": "📂 Le mie pratiche", "payload": "/practice_list"}, MENU, PERSON],
         )
+        dispatcher.utter_message(json_message=TASK_DONE)  # the channel may offer the avvisi, once
         return _forget_draft()
 
 

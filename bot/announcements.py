@@ -28,6 +28,13 @@ STOPPED_ALL = "Fatto: non riceverai più avvisi. Se cambi idea, scrivi «avvisi�
 NO_ZONE = "Nessuna zona scelta: ricevi solo gli avvisi per tutto il comune."
 ASK_ZONE = "In che zona vivi? Tocca il nome, oppure mandami la tua posizione (📎 → Posizione)."
 OUTSIDE = "Questa posizione non è in una zona del Comune. Scegli la zona dai pulsanti."
+# Offered once per citizen, after a task is done (a pratica sent, a booking made); never again.
+OFFERED = "announcements_offered"
+OFFER = (
+    "Vuoi ricevere qui gli avvisi del Comune che ti interessano (allerte, raccolta rifiuti, "
+    "chiusure degli uffici, scadenze)? Scegli tu gli argomenti; li togli quando vuoi."
+)
+OFFER_DECLINED = "Va bene, niente avvisi. Se cambi idea, scrivi «avvisi»."
 
 
 def notice_text(payload: dict[str, Any]) -> str:
@@ -143,6 +150,8 @@ class AnnouncementsChat:
             self._stop_waiting()
             await self._api.update(self.channel_user, zone=str(values["zone"]))
             await self.menu("Zona salvata.")
+        elif action == "no_thanks":
+            await self._say(OFFER_DECLINED, [MENU])
         elif action == "stop":
             self._stop_waiting()
             await self._api.stop_all(self.channel_user)
@@ -169,7 +178,24 @@ class AnnouncementsChat:
 
 async def converse(update: Update, context: ContextTypes.DEFAULT_TYPE, message: str) -> None:
     """A `/announcements…` payload (button, menu, Rasa's custom answer)."""
+    if context.user_data is not None:
+        context.user_data[OFFERED] = True  # who has seen the avvisi is not offered them again
     await AnnouncementsChat(update, context).run(message)
+
+
+async def offer_once(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """After a task is done: offer the avvisi, once in the life of the chat, never pushed again."""
+    chat = update.effective_chat
+    if chat is None or context.user_data is None or context.user_data.get(OFFERED):
+        return
+    context.user_data[OFFERED] = True
+    from bot.handlers import services_of
+
+    await services_of(context).renderer.send_text(
+        chat.id,
+        OFFER,
+        [{"title": "🔔 Sì, scelgo gli avvisi", "payload": PREFIX}, {"title": "No, grazie", "payload": _payload("no_thanks")}],
+    )
 
 
 async def receive_location(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:

@@ -128,9 +128,13 @@ async def converse(
         (a["custom"]["announcements"] for a in answers if isinstance(a.get("custom"), dict) and "announcements" in a["custom"]),
         None,
     )
+    task_done = any(isinstance(a.get("custom"), dict) and a["custom"].get("task_done") for a in answers)
     answers = [
         a for a in answers
-        if not (isinstance(a.get("custom"), dict) and ("handoff" in a["custom"] or "announcements" in a["custom"]))
+        if not (
+            isinstance(a.get("custom"), dict)
+            and ("handoff" in a["custom"] or "announcements" in a["custom"] or "task_done" in a["custom"])
+        )
     ]
     my_data, answers = requested(answers)
     for answer in answers:
@@ -145,6 +149,8 @@ async def converse(
         await announcements.converse(update, context, announcements.PREFIX + ("_stop" if wanted == "stop" else ""))
     if isinstance(handoff, dict):
         await services.handoffs.start(chat.id, str(handoff.get("topic") or "Richiesta generica"))
+    elif task_done and wanted is None:
+        await announcements.offer_once(update, context)
     # Rasa has saved this turn before answering: an erasure now leaves none of it behind.
     if my_data is not None and services.personal_data is not None:
         if my_data == EXPORT:

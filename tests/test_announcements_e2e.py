@@ -2,7 +2,8 @@
 
 A citizen subscribes by buttons, a publisher in the staff group sends an alert with /avviso,
 only the citizens of that topic and zone get it, 🔕 stops it; 2,000 subscribers get one notice
-each although the bot is restarted midway.
+each although the bot is stopped midway and later killed with -9: nobody twice but for
+the sends the crash left in doubt.
 """
 
 from __future__ import annotations
@@ -35,6 +36,10 @@ from tests.test_chat_e2e import answers
 
 PUBLISHER_ID = 990_301
 _users = itertools.count(760_001)
+# The relay sends at most this many at once (bot/notifications.py): the most a kill -9 leaves in doubt.
+RELAY_CONCURRENCY = 8
+# Sends taken as "just before the kill": the in-flight ones and those answered but not yet marked.
+IN_DOUBT = 2 * RELAY_CONCURRENCY
 MUTE = "🔕 Non avvisarmi più di questo"
 ALERTS = "⚠️ Allerte di protezione civile"
 
@@ -232,10 +237,14 @@ def test_two_thousand_subscribers_get_one_notice_each_across_a_bot_restart(
             return dict(api.get(f"/v1/announcements/{notice['id']}").json()["stats"])
 
         wait_until(lambda: stats()["delivered"] >= 400, 180, "400 delivered before the restart")
-        avvisi_bot.stop()  # the sender goes away midway…
-        midway = stats()["delivered"]
-        assert midway < len(users)
+        avvisi_bot.stop()  # the sender is stopped midway (SIGTERM: it finishes what is in hand)…
+        assert stats()["delivered"] < len(users)
         avvisi_bot.start()  # …and comes back: it resumes with what is still owed
+        wait_until(lambda: stats()["delivered"] >= 1200, 180, "1,200 delivered before the crash")
+        avvisi_bot.kill()  # …then it crashes (kill -9) with sends in flight…
+        in_doubt = [c for c in tg.calls("sendMessage", after) if c.get("ok")][-IN_DOUBT:]
+        assert stats()["delivered"] < len(users)
+        avvisi_bot.start()  # …and resumes again once the leases of the dead one run out
         wait_until(lambda: stats()["pending"] == 0, 300, "the fan-out to end", interval=1.0)
         final = stats()
 
@@ -245,4 +254,8 @@ def test_two_thousand_subscribers_get_one_notice_each_across_a_bot_restart(
     refused = [c for c in tg.calls("sendMessage", after) if not c.get("ok") and c.get("error_code") != 429]
     assert final["delivered"] >= len(users) and final["failed"] == 0, (final, refused[:2])
     assert len(per_chat) == len(users), "every subscriber got it"
-    assert [chat for chat, n in per_chat.items() if n > 1] == [], "nobody got it twice"
+    # Twice only where the crash fell between Telegram's answer and the bot marking it sent:
+    # the last sends before the kill -9 (at most the relay's concurrency), never after a SIGTERM.
+    twice = {chat for chat, n in per_chat.items() if n > 1}
+    assert twice <= {int(c["params"]["chat_id"]) for c in in_doubt}, sorted(twice)[:5]
+    assert len(twice) <= RELAY_CONCURRENCY

@@ -57,6 +57,12 @@ def test_a_cie_booking_by_buttons_only_gives_a_ticket_with_a_qr_code(citizen: Te
     assert verify == booked[0]["qr_payload"]
     page = httpx.get(verify, timeout=10)
     assert page.status_code == 200 and str(booked[0]["code"]) in page.text
+    # A task done: the avvisi are offered, once, after the ticket; «No, grazie» is taken kindly.
+    offer = [m for m in ticket if "gli avvisi del Comune" in m.content]
+    assert len(offer) == 1 and ticket[-1] is offer[0]
+    assert offer[0].buttons == ["🔔 Sì, scelgo gli avvisi", "No, grazie"]
+    declined = press_and_wait(citizen, offer, "No, grazie")
+    assert "niente avvisi" in said(declined) and "«avvisi»" in said(declined)
 
     # Move it to another day, then cancel it: the code stays, the old place is freed.
     citizen.send("i miei appuntamenti")
@@ -70,6 +76,7 @@ def test_a_cie_booking_by_buttons_only_gives_a_ticket_with_a_qr_code(citizen: Te
     assert "Sposto il tuo appuntamento" in said(summary)
     moved = press_and_wait(citizen, summary, "✅ Sì")
     assert "Appuntamento spostato" in said(moved)
+    assert "avvisi" not in said(moved), "offered once, never again"
     after = appointments_of(stack, citizen)
     assert [a["code"] for a in after] == [booked[0]["code"]] and after[0]["starts_at"] != booked[0]["starts_at"]
 
