@@ -8,7 +8,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.backoffice import backoffice
+from actions.common import api
 from actions.office_hours import office_hours_answer
 from actions.when import rome_today, said_day
 from backend_client import BackOfficeError
@@ -62,7 +62,7 @@ class ActionAnswerFaq(Action):
     async def _say_live_office_hours(dispatcher: CollectingDispatcher, tracker: Tracker) -> bool:
         """Office hours from the back office, for the office and the day the question names."""
         try:
-            client = await backoffice()
+            client = await api()
             services = await client.appointments.services()
         except BackOfficeError:
             return False  # the general answer in the domain is better than none

@@ -10,7 +10,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions import parsing
-from actions.backoffice import backoffice
+from actions.common import MENU, PERSON, api, channel_user
 from backend_client import (
     BackOfficeError,
     BackOfficeUnavailable,
@@ -24,20 +24,11 @@ from sportello.settings import get_settings
 
 BLOCKED = "__too_many_attempts__"
 LINKED = "__linked__"
-MENU = {"title": "🏠 Menu", "payload": "/main_menu"}
-PERSON = {"title": "🙋 Parla con una persona", "payload": "/human_handoff"}
-# Said (as a custom payload) once a task is done: the channel may then offer the avvisi, once.
-TASK_DONE = {"task_done": True}
-
-
-def channel_user(tracker: Tracker) -> str:
-    """The citizen as the back office knows the channel: Rasa's sender is the Telegram user."""
-    return f"telegram:{tracker.sender_id}"
 
 
 async def linked_citizen(tracker: Tracker) -> LinkedCitizen | None:
     """The citizen linked to this chat, or None; BackOfficeError if the back office is down."""
-    client = await backoffice()
+    client = await api()
     try:
         return await client.identity.me(channel_user(tracker))
     except NotLinked:
@@ -59,7 +50,7 @@ class ValidateLinkForm(FormValidationAction):
                 text="Questo non sembra un codice di collegamento: sono 8 lettere e numeri, come K7P2-QX9M. Riprova."
             )
             return {"link_code": None}
-        client = await backoffice()
+        client = await api()
         try:
             citizen = await client.identity.link(channel_user(tracker), code)
         except LinkCodeInvalid:
@@ -137,7 +128,7 @@ class ActionPrivacy(Action):
         try:
             citizen = await linked_citizen(tracker)
             if privacy_action(tracker) == "unlink" and citizen is not None:
-                await (await backoffice()).identity.unlink(channel_user(tracker))
+                await (await api()).identity.unlink(channel_user(tracker))
                 dispatcher.utter_message(
                     text="Ho scollegato questa chat dal tuo profilo. Per ricollegarla ti servirà un nuovo codice dal portale.",
                     buttons=[MENU, PERSON],

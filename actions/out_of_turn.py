@@ -20,10 +20,11 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions import parsing
-from actions.appointments import ActionAppointmentBook
+from actions.appointments.book import ActionAppointmentBook
+from actions.common import MENU, PERSON, telegram_facts
 from actions.fallback import ActionFallback
-from actions.identity import BLOCKED, LINKED, MENU, PERSON, ActionLinkDone, ValidateLinkForm
-from actions.practices import ActionHandleInform, telegram_facts
+from actions.identity import BLOCKED, LINKED, ActionLinkDone, ValidateLinkForm
+from actions.practices.manage import ActionHandleInform
 from actions.taxes import MY_TAXES, ActionTaxPay, notice_number_in
 from actions.when import rome_today, said_day
 

@@ -9,9 +9,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.backoffice import backoffice, kind_when_unavailable
-from actions.identity import MENU, PERSON, channel_user
-from actions.practices import entity
+from actions.common import MENU, PERSON, api, channel_user, entity, kind_when_unavailable
 from backend_client import (
     AlreadyPaid,
     NotFound,
@@ -96,7 +94,7 @@ class ActionTaxSummary(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
-        positions = await (await backoffice()).taxes.mine(channel_user(tracker))
+        positions = await (await api()).taxes.mine(channel_user(tracker))
         tax_type = entity(tracker, "tax_type")
         text, buttons = summary(positions, str(tax_type) if tax_type else None)
         dispatcher.utter_message(text=text, buttons=buttons)
@@ -115,7 +113,7 @@ class ActionTaxPay(Action):
     ) -> list[EventType]:
         user = channel_user(tracker)
         try:
-            client = await backoffice()
+            client = await api()
             position_id = str(entity(tracker, "tax_position") or "")
             # The 18 digits as typed, whole: an extractor may return only part of them.
             typed_notice = notice_number_in(str(tracker.latest_message.get("text") or "")) or entity(
@@ -203,7 +201,7 @@ class ActionReminderSettings(Action):
                 choice = "off"
             elif any(word in text for word in ("riattiva", "attiva", "voglio ricevere", "avvisami")):
                 choice = "on"
-        client = await backoffice()
+        client = await api()
         if choice in ("on", "off"):
             await client.identity.set_preferences(user, tax_reminders=choice == "on")
             enabled = choice == "on"

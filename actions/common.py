@@ -1,4 +1,5 @@
-"""The action server's one back-office client, opened on first use inside the running loop."""
+"""What every action shares: the back office's client, the kind answer when it fails, the
+buttons that are always there, and reading the citizen's latest message."""
 
 from __future__ import annotations
 
@@ -15,11 +16,43 @@ from rasa_sdk.executor import CollectingDispatcher
 from backend_client import BackOfficeClient, BackOfficeError, NotLinked
 from sportello.settings import get_settings
 
+MENU = {"title": "🏠 Menu", "payload": "/main_menu"}
+PERSON = {"title": "🙋 Parla con una persona", "payload": "/human_handoff"}
+CANCEL = {"title": "✖️ Annulla", "payload": "/cancel"}
+# Said (as a custom payload) once a task is done: the channel may then offer the avvisi, once.
+TASK_DONE = {"task_done": True}
+
+
+def channel_user(tracker: Tracker) -> str:
+    """The citizen as the back office knows the channel: Rasa's sender is the Telegram user."""
+    return f"telegram:{tracker.sender_id}"
+
+
+def entity(tracker: Tracker, name: str) -> Any:
+    for found in tracker.latest_message.get("entities") or []:
+        if found.get("entity") == name:
+            return found.get("value")
+    return None
+
+
+def just_spoke(tracker: Tracker) -> bool:
+    """Whether the running form follows the citizen's message (its validation sees the form as
+    the latest action, so the one before it tells)."""
+    actions = [event.get("name") for event in tracker.events if event.get("event") == "action"]
+    return len(actions) >= 2 and actions[-2] == "action_listen"
+
+
+def telegram_facts(tracker: Tracker) -> dict[str, Any]:
+    metadata = tracker.latest_message.get("metadata") or {}
+    facts = metadata.get("telegram") if isinstance(metadata, dict) else None
+    return facts if isinstance(facts, dict) else {}
+
+
 _client: BackOfficeClient | None = None
 _lock = asyncio.Lock()
 
 
-async def backoffice() -> BackOfficeClient:
+async def api() -> BackOfficeClient:
     """Return the process-wide client, creating its session on first use.
 
     rasa-sdk imports every module in this package at start-up, before its event loop

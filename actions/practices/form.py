@@ -1,4 +1,4 @@
-"""Pratiche from the chat: a form built from the back office's catalogue, submission, tracking."""
+"""The pratica form: its questions come from the back office's catalogue; back, skip, cancel."""
 
 from __future__ import annotations
 
@@ -7,23 +7,25 @@ import uuid
 from typing import Any
 
 from rasa_sdk import Action, FormValidationAction, Tracker
-from rasa_sdk.events import EventType, FollowupAction, SlotSet
+from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions import parsing
-from actions.backoffice import backoffice
-from actions.identity import MENU, PERSON, TASK_DONE, channel_user, linked_citizen
+from actions.common import (
+    CANCEL,
+    MENU,
+    PERSON,
+    api,
+    entity,
+    just_spoke,
+    telegram_facts,
+)
+from actions.identity import linked_citizen
 from actions.when import rome_today
 from backend_client import (
     BackOfficeError,
-    BackOfficeUnavailable,
-    InvalidData,
-    NotLinked,
-    PracticeDetail,
     PracticeField,
-    PracticeNotFound,
-    PracticeSummary,
     PracticeType,
 )
 
@@ -31,7 +33,6 @@ ANONYMOUS_TYPES = frozenset({"segnalazione"})
 # Typed or tapped, these always leave a question open (rules in nlu/data/rules/practices.yml).
 WAYS_OUT = frozenset({"cancel", "main_menu", "human_handoff"})
 ME = "__me__"
-CANCEL = {"title": "✖️ Annulla", "payload": "/cancel"}
 _CATALOGUE_TTL_SECONDS = 60.0
 _catalogue: tuple[float, dict[str, PracticeType]] | None = None
 
@@ -41,7 +42,7 @@ async def catalogue() -> dict[str, PracticeType]:
     global _catalogue
     if _catalogue is None or time.monotonic() - _catalogue[0] > _CATALOGUE_TTL_SECONDS:
         try:
-            types = await (await backoffice()).practices.types()
+            types = await (await api()).practices.types()
         except BackOfficeError:
             if _catalogue is None:
                 raise
@@ -61,27 +62,6 @@ def resolve_type(said: str, types: dict[str, PracticeType]) -> str | None:
             return candidate
     matches = [code for code, t in types.items() if len(value) >= 3 and value in t.name.lower()]
     return matches[0] if len(matches) == 1 else None
-
-
-def entity(tracker: Tracker, name: str) -> Any:
-    for found in tracker.latest_message.get("entities") or []:
-        if found.get("entity") == name:
-            return found.get("value")
-    return None
-
-
-def just_spoke(tracker: Tracker) -> bool:
-    """Whether the running form follows the citizen's message (its validation sees the form as
-    the latest action, so the one before it tells)."""
-    actions = [event.get("name") for event in tracker.events if event.get("event") == "action"]
-    return len(actions) >= 2 and actions[-2] == "action_listen"
-
-
-def telegram_facts(tracker: Tracker) -> dict[str, Any]:
-    metadata = tracker.latest_message.get("metadata") or {}
-    facts = metadata.get("telegram") if isinstance(metadata, dict) else None
-    return facts if isinstance(facts, dict) else {}
-
 
 def new_draft(code: str) -> dict[str, Any]:
     # The idempotency key is born with the draft: every retry of this draft is one pratica.
@@ -401,7 +381,7 @@ class ActionPrepareReport(Action):
         return [SlotSet("practice_type", "segnalazione"), SlotSet("practice_draft", draft)]
 
 
-def _forget_draft() -> list[EventType]:
+def forget_draft() -> list[EventType]:
     return [
         SlotSet("practice_type", None),
         SlotSet("practice_draft", None),
@@ -421,272 +401,4 @@ class ActionCancelPractice(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
         dispatcher.utter_message(response="utter_practice_cancelled")
-        return _forget_draft()
-
-
-def receipt(detail: PracticeDetail) -> str:
-    return (
-        f"✅ Pratica inviata. Numero di protocollo: {detail.protocol_number}\n"
-        f"{detail.practice_type_name} — stato: {detail.status_label}.\n"
-        f"{detail.next_step}\n"
-        "Conserva il numero: ti servirà per seguire la pratica."
-    )
-
-
-class ActionSubmitPractice(Action):
-    """Send the confirmed draft; if the back office is down, keep it for a retry."""
-
-    def name(self) -> str:
-        return "action_submit_practice"
-
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> list[EventType]:
-        draft = tracker.get_slot("practice_draft")
-        if not draft or tracker.get_slot("practice_confirm") is not True:
-            return []
-        client = await backoffice()
-        try:
-            answers = {name: value for name, value in draft["answers"].items() if value != ME}
-            detail = await client.practices.submit(
-                channel_user(tracker), draft["type"], answers, idempotency_key=draft["key"]
-            )
-        except BackOfficeUnavailable:
-            dispatcher.utter_message(
-                text="Il sistema del Comune non risponde, la pratica non è ancora partita. Ho tenuto tutti i dati: riprova tra poco.",
-                buttons=[{"title": "🔁 Riprova l'invio", "payload": "/affirm"}, MENU, PERSON],
-            )
-            return [SlotSet("practice_pending", True)]
-        except NotLinked:
-            dispatcher.utter_message(response="utter_need_link")
-            return [SlotSet("practice_pending", False)]
-        except InvalidData as error:
-            problems = "; ".join(error.fields.values()) or "alcuni dati non vanno bene"
-            dispatcher.utter_message(text=f"Il Comune non ha accettato la pratica: {problems}. Correggi e riprova.")
-            return [SlotSet("practice_confirm", None), SlotSet("practice_pending", False)]
-        dispatcher.utter_message(text=receipt(detail))
-        if detail.document is not None:
-            dispatcher.utter_message(
-                json_message={
-                    "document_url": detail.document.download_url,
-                    "filename": detail.document.filename,
-                    "caption": f"Codice di verifica: {detail.document.verification_code}",
-                }
-            )
-        dispatcher.utter_message(
-            text="Posso aiutarti in altro?",
-            buttons=[{"title": "📂 Le mie pratiche", "payload": "/practice_list"}, MENU, PERSON],
-        )
-        dispatcher.utter_message(json_message=TASK_DONE)  # the channel may offer the avvisi, once
-        return _forget_draft()
-
-
-def describe(detail: PracticeDetail) -> str:
-    lines = [
-        f"Pratica {detail.protocol_number} — {detail.practice_type_name}",
-        f"Stato: {detail.status_label} (aggiornata il {detail.updated_at:%d/%m/%Y})",
-    ]
-    if detail.requested_documents:
-        lines.append(f"L'ufficio chiede: {detail.requested_documents}")
-    lines.append(f"Cosa succede ora: {detail.next_step}")
-    if detail.history:
-        lines.append("Storia:")
-        lines += [f"• {h.at:%d/%m/%Y} {h.status_label}" + (f" — {h.note}" if h.note else "") for h in detail.history]
-    return "\n".join(lines)
-
-
-class ValidateStatusForm(FormValidationAction):
-    """Ask the protocol number; only the chat linked to the owner is told the status."""
-
-    def name(self) -> str:
-        return "validate_status_form"
-
-    async def validate_protocol_number(
-        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> dict[str, Any]:
-        number = parsing.protocol_number(str(value or ""))
-        if number is None:
-            dispatcher.utter_message(text="Il numero di protocollo è fatto così: 2026/000123. Riprova.")
-        return {"protocol_number": number}
-
-
-# Protocol numbers follow each other and a codice fiscale can be computed from a name: the
-# status goes only to the chat linked to the owner, whatever else the asker knows.
-NOT_LINKED_STATUS = (
-    "Per proteggere i dati di chi l'ha presentata, lo stato di una pratica lo dico solo nella "
-    "chat collegata a quella persona. Se la pratica è tua, collega questa chat: accedi al portale "
-    "del Comune con SPID o CIE, prendi il codice di collegamento e scrivimelo qui."
-)
-LINK_BUTTON = {"title": "🔗 Ho il codice", "payload": "/account_link"}
-
-
-_PRACTICE_BUTTONS = 6
-_KIND_CHARS = 34
-
-
-def practice_button(practice: PracticeSummary) -> dict[str, str]:
-    """A pratica as one tap to its details: its number and the kind a citizen recognises."""
-    kind = practice.practice_type_name.split(" – ")[0]
-    if len(kind) > _KIND_CHARS:
-        kind = kind[:_KIND_CHARS].rsplit(" ", 1)[0] + "…"
-    return {
-        "title": f"🔎 {practice.protocol_number} – {kind}",
-        "payload": f'/practice_status{{"protocol_number": "{practice.protocol_number}"}}',
-    }
-
-
-class ActionAskProtocolNumber(Action):
-    """Ask which pratica to follow: a linked citizen taps one of their own, anyone may type it."""
-
-    def name(self) -> str:
-        return "action_ask_protocol_number"
-
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> list[EventType]:
-        try:
-            practices = await (await backoffice()).practices.mine(channel_user(tracker))
-        except BackOfficeError:
-            # Not linked, or the back office is down: the typed question still works.
-            practices = []
-        if not practices:
-            dispatcher.utter_message(response="utter_ask_protocol_number")
-            return []
-        dispatcher.utter_message(
-            text="Quale pratica vuoi seguire? Toccala qui sotto, oppure scrivimi il numero di protocollo "
-            "(per esempio 2026/000123).",
-            buttons=[*(practice_button(p) for p in practices[:_PRACTICE_BUTTONS]), MENU, PERSON],
-        )
-        return []
-
-
-class ActionPracticeStatus(Action):
-    """Say where a pratica is, in plain words, to its owner only."""
-
-    def name(self) -> str:
-        return "action_practice_status"
-
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> list[EventType]:
-        number = tracker.get_slot("protocol_number")
-        forget = [SlotSet("protocol_number", None)]
-        if not number:
-            return forget
-        try:
-            detail = await (await backoffice()).practices.get(channel_user(tracker), number)
-        except NotLinked:
-            # Whatever the number: nothing tells whether it exists or whose it is.
-            dispatcher.utter_message(text=NOT_LINKED_STATUS, buttons=[LINK_BUTTON, MENU, PERSON])
-            return forget
-        except PracticeNotFound:
-            # The same words for a number that does not exist and for someone else's.
-            dispatcher.utter_message(
-                text=f"Non trovo una tua pratica con il numero {number}. Controlla il numero: "
-                "se l'ha presentata un'altra persona, può seguirla solo lei, dalla sua chat collegata.",
-                buttons=[{"title": "🔎 Un altro numero", "payload": "/practice_status"}, MENU, PERSON],
-            )
-            return forget
-        except BackOfficeError:
-            dispatcher.utter_message(response="utter_backoffice_down")
-            return forget
-        buttons = [{"title": "📂 Le mie pratiche", "payload": "/practice_list"}, MENU, PERSON]
-        if detail.status == "integrazione_richiesta":
-            buttons.insert(0, {"title": "ℹ️ Come mando il documento", "payload": "/help"})
-            dispatcher.utter_message(text=describe(detail) + "\nMandami qui il documento con la graffetta 📎.", buttons=buttons)
-        else:
-            dispatcher.utter_message(text=describe(detail), buttons=buttons)
-        return forget
-
-
-class ActionPracticeList(Action):
-    """List the linked citizen's pratiche, each a button to its details."""
-
-    def name(self) -> str:
-        return "action_practice_list"
-
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> list[EventType]:
-        try:
-            practices = await (await backoffice()).practices.mine(channel_user(tracker))
-        except NotLinked:
-            dispatcher.utter_message(response="utter_need_link")
-            return []
-        except BackOfficeError:
-            dispatcher.utter_message(response="utter_backoffice_down")
-            return []
-        if not practices:
-            dispatcher.utter_message(
-                text="Non hai pratiche presentate.",
-                buttons=[{"title": "📄 Nuova pratica", "payload": "/practice_submit"}, MENU, PERSON],
-            )
-            return []
-        lines = ["Le tue pratiche:"]
-        buttons = []
-        for practice in practices[:10]:
-            lines.append(f"• {practice.protocol_number} — {practice.practice_type_name}: {practice.status_label}")
-            buttons.append(
-                {
-                    "title": f"🔎 {practice.protocol_number}",
-                    "payload": f'/practice_status{{"protocol_number": "{practice.protocol_number}"}}',
-                }
-            )
-        dispatcher.utter_message(text="\n".join(lines), buttons=[*buttons, MENU, PERSON])
-        return []
-
-
-class ActionHandleInform(Action):
-    """A file, a place or a bare answer with no question open: use it if it has an obvious home."""
-
-    def name(self) -> str:
-        return "action_handle_inform"
-
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> list[EventType]:
-        upload = telegram_facts(tracker).get("upload")
-        if isinstance(upload, dict) and upload.get("upload_id"):
-            return await self._attach(upload, dispatcher, tracker)
-        if entity(tracker, "practice_type"):
-            # "vorrei un certificato di residenza" reads like a bare answer: start that pratica.
-            return [FollowupAction("practice_form")]
-        if entity(tracker, "issue_category"):
-            return [*await ActionPrepareReport().run(dispatcher, tracker, domain), FollowupAction("practice_form")]
-        number = parsing.protocol_number(str(entity(tracker, "protocol_number") or ""))
-        if number:
-            return await ActionPracticeStatus().run(dispatcher, _with_slot(tracker, "protocol_number", number), domain)
-        dispatcher.utter_message(response="utter_inform_out_of_context")
-        return []
-
-    async def _attach(
-        self, upload: dict[str, Any], dispatcher: CollectingDispatcher, tracker: Tracker
-    ) -> list[EventType]:
-        client = await backoffice()
-        try:
-            practices = await client.practices.mine(channel_user(tracker))
-            waiting = [p for p in practices if p.status == "integrazione_richiesta"]
-            if not waiting:
-                dispatcher.utter_message(
-                    text="Ho ricevuto il file, ma nessuna tua pratica aspetta documenti. Se vuoi presentarne una nuova, inizia da qui.",
-                    buttons=[{"title": "📄 Nuova pratica", "payload": "/practice_submit"}, MENU, PERSON],
-                )
-                return []
-            detail = await client.practices.attach(channel_user(tracker), waiting[0].protocol_number, upload["upload_id"])
-        except NotLinked:
-            dispatcher.utter_message(response="utter_inform_out_of_context")
-            return []
-        except BackOfficeError:
-            dispatcher.utter_message(response="utter_backoffice_down")
-            return []
-        dispatcher.utter_message(
-            text=f"Grazie, ho aggiunto il documento alla pratica {detail.protocol_number}. Ora è «{detail.status_label}». {detail.next_step}",
-            buttons=[{"title": "📂 Le mie pratiche", "payload": "/practice_list"}, MENU, PERSON],
-        )
-        return []
-
-
-def _with_slot(tracker: Tracker, name: str, value: Any) -> Tracker:
-    copied = tracker.copy()
-    copied.slots[name] = value
-    return copied
+        return forget_draft()

@@ -11,15 +11,12 @@ import json
 import uuid
 from datetime import date, datetime, time
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.backoffice import backoffice, kind_when_unavailable
-from actions.identity import MENU, PERSON, TASK_DONE, channel_user
-from actions.practices import entity
+from actions.common import MENU, PERSON, TASK_DONE, api, channel_user, entity, kind_when_unavailable
 from actions.when import Wanted, parse_when
 from backend_client import (
     AlreadyBooked,
@@ -31,9 +28,9 @@ from backend_client import (
     SlotClosed,
     SlotTaken,
 )
+from sportello.clock import ROME
 from sportello.formatting import clock, euro, long_date, short_day
 
-ROME = ZoneInfo("Europe/Rome")
 MY_BOOKINGS = {"title": "📅 I miei appuntamenti", "payload": "/appointment_list"}
 _MAX_TIME_BUTTONS = 8
 _MORNING_ENDS = time(13, 0)
@@ -98,7 +95,7 @@ class ActionAppointmentBook(Action):
         return await self._step(dispatcher, tracker)
 
     async def _step(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType]:
-        client = await backoffice()
+        client = await api()
         user = channel_user(tracker)
         intent = (tracker.latest_message.get("intent") or {}).get("name")
         typed = intent in ("inform", "affirm") or not str(tracker.latest_message.get("text") or "").startswith("/")
@@ -381,92 +378,3 @@ class ActionAppointmentBook(Action):
 
 def appointment_line(appointment: Appointment) -> str:
     return f"📅 {when_text(appointment.starts_at).capitalize()}: {appointment.service_name}, {appointment.location} (codice {appointment.code})"
-
-
-class ActionAppointmentList(Action):
-    """The citizen's upcoming appointments, each with move and cancel buttons."""
-
-    def name(self) -> str:
-        return "action_appointment_list"
-
-    @kind_when_unavailable()
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
-    ) -> list[EventType]:
-        mine = await (await backoffice()).appointments.mine(channel_user(tracker))
-        closing: list[EventType] = [SlotSet("booking_open", False)]
-        if not mine:
-            dispatcher.utter_message(
-                text="Non hai appuntamenti prenotati.",
-                buttons=[{"title": "📅 Prenota", "payload": "/appointment_book"}, MENU, PERSON],
-            )
-            return closing
-        for appointment in mine:
-            dispatcher.utter_message(
-                text=appointment_line(appointment),
-                buttons=[
-                    {"title": "🔁 Sposta", "payload": payload("appointment_move", appointment_code=appointment.code)},
-                    {"title": "❌ Disdici", "payload": payload("appointment_cancel", appointment_code=appointment.code)},
-                ],
-            )
-        dispatcher.utter_message(text="Vuoi fare altro?", buttons=[MENU, PERSON])
-        return closing
-
-
-class ActionAppointmentCancel(Action):
-    """Cancel an appointment after an explicit yes."""
-
-    def name(self) -> str:
-        return "action_appointment_cancel"
-
-    @kind_when_unavailable()
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
-    ) -> list[EventType]:
-        user = channel_user(tracker)
-        code = entity(tracker, "appointment_code")
-        confirmed = entity(tracker, "appointment_confirm") == "yes"
-        closing: list[EventType] = [SlotSet("booking_open", False)]
-        try:
-            client = await backoffice()
-            mine = await client.appointments.mine(user)
-            if not code:
-                if len(mine) != 1:
-                    if not mine:
-                        dispatcher.utter_message(text="Non hai appuntamenti da disdire.", buttons=[MENU, PERSON])
-                    else:
-                        dispatcher.utter_message(
-                            text="Quale appuntamento vuoi disdire?",
-                            buttons=[
-                                {"title": f"❌ {a.service_name}, {short_day(a.starts_at.astimezone(ROME).date())} {clock(a.starts_at.astimezone(ROME))}",
-                                 "payload": payload("appointment_cancel", appointment_code=a.code)}
-                                for a in mine
-                            ] + [MENU, PERSON],
-                        )
-                    return closing
-                code = mine[0].code
-            appointment = next((a for a in mine if a.code == code), None)
-            if appointment is None:
-                dispatcher.utter_message(text="Non trovo questo appuntamento tra i tuoi.", buttons=[MY_BOOKINGS, MENU, PERSON])
-                return closing
-            if not confirmed:
-                dispatcher.utter_message(
-                    text=f"Vuoi disdire questo appuntamento?\n{appointment_line(appointment)}",
-                    buttons=[
-                        {"title": "✅ Sì, disdici", "payload": payload("appointment_cancel", appointment_code=code, appointment_confirm="yes")},
-                        {"title": "⬅️ No, tienilo", "payload": "/appointment_list"},
-                        MENU,
-                        PERSON,
-                    ],
-                )
-                return closing
-            await client.appointments.cancel(user, code)
-        except NotFound:
-            dispatcher.utter_message(text="Non trovo questo appuntamento tra i tuoi.", buttons=[MY_BOOKINGS, MENU, PERSON])
-            return closing
-        dispatcher.utter_message(
-            text=f"Fatto: l'appuntamento {code} è disdetto. Il posto ora è libero per altri.",
-            buttons=[{"title": "📅 Prenota di nuovo", "payload": "/appointment_book"}, MENU, PERSON],
-        )
-        # Booking again is a new request, even with an old ✅ button.
-        return [*closing, SlotSet("booking_request", None)]

@@ -1,0 +1,1 @@
+"""Sportello from the chat: book, move and cancel a counter appointment, by buttons or typing."""
