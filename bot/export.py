@@ -20,6 +20,7 @@ NOTIFICATION_LABELS = {
     "payment_received": "pagamento ricevuto",
     "payment_reminder": "promemoria di pagamento",
     "appointment_reminder": "promemoria di appuntamento",
+    "appointment_status_changed": "appuntamento allo sportello",
 }
 STATUS_LABELS = {"pending": "da mandare", "sent": "mandato", "dead": "non recapitabile"}
 TAX_STATUS = {"da_pagare": "da pagare", "scaduto": "scaduto", "pagato": "pagato"}

@@ -25,6 +25,7 @@ from backoffice.db.models import AppointmentStatus
 from backoffice.errors import InvalidRequest, InvalidTransition
 from backoffice.identity.domain import LINK_CODE_ALPHABET
 from sportello.clock import ROME, local
+from sportello.formatting import long_date
 from sportello.settings import Settings
 
 CODE_PREFIX = "CE"
@@ -322,16 +323,20 @@ def check_desk_transition(
     """
     if current == to:
         return False
-    label = STATUS_LABELS.get(AppointmentStatus(current), current).lower()
-    if to not in DESK_TRANSITIONS.get(current, frozenset()):
+    now_label, to_label = STATUS_LABELS.get(current, current), STATUS_LABELS[to]
+    if current not in DESK_TRANSITIONS:
         raise InvalidTransition(
-            f"La prenotazione è già «{label}»: non si può segnare come "
-            f"«{STATUS_LABELS[to].lower()}»."
+            f"Questa prenotazione è chiusa («{now_label}»): non si può più segnare «{to_label}»."
         )
-    if starts_at.astimezone(ROME).date() > now.astimezone(ROME).date():
-        raise InvalidTransition("La prenotazione è per un altro giorno: oggi non si può aggiornare.")
+    if to not in DESK_TRANSITIONS[current]:
+        raise InvalidTransition(f"Da «{now_label}» non si può passare a «{to_label}».")
+    day = starts_at.astimezone(ROME).date()
+    if day > now.astimezone(ROME).date():
+        raise InvalidTransition(
+            f"La prenotazione è per {long_date(day)}: si aggiorna dal giorno dell'appuntamento."
+        )
     if to == AppointmentStatus.NON_PRESENTATO and starts_at > now:
         raise InvalidTransition(
-            "L'appuntamento non è ancora iniziato: non si può segnare il cittadino come assente."
+            "L'appuntamento non è ancora iniziato: non si può segnare il cittadino come non presentato."
         )
     return True
