@@ -135,9 +135,7 @@ class AppointmentsAPI:
         )
         return parse(body, Appointment)
 
-    async def set_desk_status(
-        self, code: str, status: DeskStatus, staff_user: str | None = None
-    ) -> DeskStatusChange:
+    async def set_desk_status(self, code: str, status: DeskStatus) -> DeskStatusChange:
         """The desk checks the citizen in (presente), marks them served (completato) or
         absent (non_presentato). The same status again changes nothing (`changed` False),
         so a lost answer may be retried; InvalidTransition (message in Italian) off the
@@ -147,7 +145,6 @@ class AppointmentsAPI:
             "POST",
             f"/v1/staff/appointments/{segment(code)}/status",
             json={"status": status},
-            staff_user=staff_user,
             retry_on_connection_errors=True,
         )
         return parse(body, DeskStatusChange)

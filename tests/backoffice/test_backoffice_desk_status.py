@@ -206,7 +206,7 @@ async def test_the_client_sets_the_desk_status_and_raises_typed_errors(server: T
         await client.identity.link("telegram:39", link_code.code)
         appointment = await client.appointments.book("telegram:39", "anagrafe", datetime(2026, 11, 26, 10, 30))
 
-        checked_in = await client.appointments.set_desk_status(appointment.code, "presente", staff_user="sportello1")
+        checked_in = await client.appointments.set_desk_status(appointment.code, "presente")
         again = await client.appointments.set_desk_status(appointment.code.lower(), "presente")
         mine = await client.appointments.get("telegram:39", appointment.code)
         await client.appointments.set_desk_status(appointment.code, "completato")
