@@ -22,7 +22,7 @@ import holidays
 from backoffice.appointments.schemas import Closure, CounterSlot
 from backoffice.capabilities import sign
 from backoffice.db.models import AppointmentStatus
-from backoffice.errors import InvalidRequest, InvalidTransition
+from backoffice.errors import BackOfficeError, Conflict, InvalidRequest, InvalidTransition, NotFound
 from backoffice.identity.domain import LINK_CODE_ALPHABET
 from sportello.clock import ROME, local
 from sportello.formatting import long_date
@@ -91,6 +91,8 @@ class ClosedDays:
 
 
 @dataclass(frozen=True, slots=True)
+
+
 class OfficeHours:
     """When a counter takes appointments: its weekly windows, slot length and desks."""
 
@@ -127,6 +129,8 @@ def day_start(day: date) -> datetime:
 
 
 @dataclass(frozen=True, slots=True)
+
+
 class BookingRules:
     """When slots may be booked: closed days, how far ahead, how late."""
 
@@ -340,3 +344,48 @@ def check_desk_transition(
             "L'appuntamento non è ancora iniziato: non si può segnare il cittadino come non presentato."
         )
     return True
+
+
+# --- errors -------------------------------------------------------------------------
+
+
+class AppointmentNotFound(NotFound):
+    """No appointment has this code, or it is someone else's (the two look the same)."""
+
+    def __init__(self, message: str = "no such appointment") -> None:
+        super().__init__(message)
+
+
+class SlotUnavailable(BackOfficeError):
+    """The wanted slot cannot be booked; `alternatives` are the nearest free slots (JSON)."""
+
+    def __init__(
+        self, message: str, reason: str | None, alternatives: list[dict[str, object]]
+    ) -> None:
+        super().__init__(message)
+        self.reason = reason
+        self.alternatives = alternatives
+
+    @property
+    def details(self) -> dict[str, object]:
+        return {"reason": self.reason, "alternatives": self.alternatives}
+
+
+class SlotTaken(SlotUnavailable, Conflict):
+    """Every desk of the slot is booked (perhaps a moment ago, by someone else)."""
+
+
+class SlotClosed(SlotUnavailable):
+    """No slot at that time: the office is closed, it is outside hours, or it is past."""
+
+
+class AlreadyBooked(Conflict):
+    """The citizen already holds a live booking for this service: move it instead."""
+
+    def __init__(self, existing: dict[str, object]) -> None:
+        super().__init__("you already have an appointment for this service")
+        self.existing = existing
+
+    @property
+    def details(self) -> dict[str, object]:
+        return {"appointment": self.existing}

@@ -12,11 +12,11 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from backoffice.appointments.domain import OfficeHours, normalise_appointment_code
+from backoffice.appointments.domain import AppointmentNotFound, OfficeHours, normalise_appointment_code
 from backoffice.appointments.schemas import AppointmentView, CounterService, OpeningHours, local_iso
 from backoffice.db import models
 from backoffice.db.models import AppointmentStatus
-from backoffice.errors import AppointmentNotFound, NotFound
+from backoffice.errors import NotFound
 
 Booking = tuple[models.Appointment, models.CounterService]
 

@@ -10,9 +10,9 @@ from aiohttp import web
 
 from backoffice.appkeys import SETTINGS
 from backoffice.appointments import domain, jobs, services
-from backoffice.appointments.domain import BookingRules
+from backoffice.appointments.domain import AppointmentNotFound, BookingRules
 from backoffice.appointments.schemas import QRUrl
-from backoffice.errors import AppointmentNotFound, InvalidRequest
+from backoffice.errors import InvalidRequest
 from backoffice.http.idempotency import idempotency_key
 from backoffice.http.request import (
     channel_user,

@@ -7,7 +7,14 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 
 from backoffice.appointments import domain
-from backoffice.appointments.domain import BookingRules, Calendar
+from backoffice.appointments.domain import (
+    AlreadyBooked,
+    AppointmentNotFound,
+    BookingRules,
+    Calendar,
+    SlotClosed,
+    SlotTaken,
+)
 from backoffice.appointments.repository import (
     AppointmentRepository,
     CounterServiceRepository,
@@ -26,7 +33,7 @@ from backoffice.appointments.schemas import (
 )
 from backoffice.db import UnitOfWork, models
 from backoffice.db.models import AppointmentStatus
-from backoffice.errors import AlreadyBooked, AppointmentNotFound, Conflict, SlotClosed, SlotTaken
+from backoffice.errors import Conflict
 from backoffice.events.repository import EventRepository
 from backoffice.http.idempotency import IdempotencyRepository, request_fingerprint
 from backoffice.identity.domain import ChannelUser

@@ -10,7 +10,7 @@ from aiohttp import BodyPartReader, web
 
 from backoffice.appkeys import SETTINGS
 from backoffice.capabilities import sign_file_token, verify_file_token
-from backoffice.errors import FileTooLarge, InvalidRequest, NotFound, PracticeNotFound, UnsupportedFileType
+from backoffice.errors import InvalidRequest, NotFound
 from backoffice.http.files import file_response
 from backoffice.http.idempotency import idempotency_key
 from backoffice.http.request import (
@@ -23,7 +23,7 @@ from backoffice.http.request import (
     unit_of_work,
 )
 from backoffice.practices import services
-from backoffice.practices.domain import UploadQuota
+from backoffice.practices.domain import FileTooLarge, PracticeNotFound, UnsupportedFileType, UploadQuota
 from backoffice.practices.schemas import PracticeDetail
 from backoffice.schemas import JSONObject
 from sportello.clock import ROME
