@@ -7,6 +7,7 @@ frozen on Thursday 26 November 2026 at 10:00 in Rome.
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import AsyncIterator, Callable
 from datetime import datetime, timedelta
@@ -111,6 +112,17 @@ async def test_the_desk_checks_in_then_serves_and_the_citizens_history_shows_bot
     url = urlsplit(appointment["qr_payload"])
     page = await (await http.get(f"{url.path}?{url.query}")).text()
     assert "Completato" in page
+
+
+async def test_two_desks_checking_in_at_once_write_one_event(http: Client) -> None:
+    await link(http, 30, GIULIA)
+    code = (await booked(http, 30, TODAY_10_30))["code"]
+
+    responses = await asyncio.gather(*(set_status(http, code, "presente") for _ in range(4)))
+
+    assert [r.status for r in responses] == [200] * 4
+    assert sorted([(await r.json())["changed"] for r in responses]) == [False, False, False, True]
+    assert len(await status_events(http)) == 1
 
 
 async def test_serving_straight_from_the_booking_is_allowed(http: Client) -> None:
