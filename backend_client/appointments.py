@@ -10,6 +10,8 @@ from backend_client.models import (
     AvailableDay,
     CounterService,
     DaySlots,
+    DeskStatus,
+    DeskStatusChange,
 )
 from backend_client.transport import (
     Transport,
@@ -132,6 +134,20 @@ class AppointmentsAPI:
             retry_on_connection_errors=True,
         )
         return parse(body, Appointment)
+
+    async def set_desk_status(self, code: str, status: DeskStatus) -> DeskStatusChange:
+        """The desk checks the citizen in (presente), marks them served (completato) or
+        absent (non_presentato). The same status again changes nothing (`changed` False),
+        so a lost answer may be retried; InvalidTransition (message in Italian) off the
+        desk's lifecycle, AppointmentNotFound for an unknown code.
+        """
+        body = await self._transport.request(
+            "POST",
+            f"/v1/staff/appointments/{segment(code)}/status",
+            json={"status": status},
+            retry_on_connection_errors=True,
+        )
+        return parse(body, DeskStatusChange)
 
     async def run_reminders(self, now: datetime | None = None) -> int:
         """Remind tomorrow's appointments (as of `now`, default the back office's clock).

@@ -115,7 +115,8 @@ class UnsupportedFileType(InvalidRequest):
 
 
 class InvalidTransition(Conflict):
-    """The pratica cannot move to that status from the one it is in (409 invalid_transition)."""
+    """A pratica or a booking cannot move to that status from the one it is in (409
+    invalid_transition); the message says why, in Italian for a booking."""
 
 
 class IdempotencyKeyReused(Conflict):

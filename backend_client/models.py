@@ -223,7 +223,9 @@ class PaymentNotice(_Result):
         return self.status == "pagato"
 
 
-AppointmentStatus = Literal["prenotato", "annullato", "completato"]
+AppointmentStatus = Literal["prenotato", "annullato", "presente", "completato", "non_presentato"]
+# What the desk sets: checked in, served, never came.
+DeskStatus = Literal["presente", "completato", "non_presentato"]
 
 
 class AppointmentSlot(_Result):
@@ -265,6 +267,12 @@ class Appointment(_Result):
     fee_cents: int | None = None
     fee_note: str | None = None
     qr_payload: str  # the URL of the desk's verification page
+
+
+class DeskStatusChange(Appointment):
+    """A booking after the desk set its status; `changed` is False if it already had it."""
+
+    changed: bool
 
 
 # --- i miei dati ----------------------------------------------------------------------

@@ -19,8 +19,7 @@ from backoffice.db import (
 )
 from backoffice.db.seed import seed_demo_data
 from backoffice.db.uow import UnitOfWork
-from backoffice.errors import CitizenNotFound
-from backoffice.identity.domain import format_link_code
+from backoffice.identity.domain import CitizenNotFound, format_link_code
 from backoffice.identity.services import create_link_code
 from sportello.clock import Clock
 from sportello.dblock import exclusive

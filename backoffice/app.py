@@ -8,11 +8,12 @@ from aiohttp import web
 
 from backoffice.announcements.routes import announcement_routes, waste_reminder_job
 from backoffice.appkeys import CLOCK, ENGINE, SESSIONMAKER, SETTINGS
-from backoffice.appointment_routes import setup_appointments
+from backoffice.appointments.routes import setup_appointments
 from backoffice.db import create_engine, create_sessionmaker
 from backoffice.events.routes import event_routes
 from backoffice.housekeeping import housekeeping_job, housekeeping_routes
 from backoffice.http.errors import error_middleware, error_response
+from backoffice.http.health import health_routes
 from backoffice.http.middleware import (
     API_KEY_HEADER,
     PUBLIC_PATHS,
@@ -24,7 +25,6 @@ from backoffice.http.middleware import (
 from backoffice.identity.routes import identity_routes
 from backoffice.mydata import mydata_routes
 from backoffice.practices.routes import practice_routes
-from backoffice.routes import routes
 from backoffice.staff import STAFF_LOGINS, LoginThrottle, staff_routes
 from backoffice.taxes.routes import payment_reminder_job, tax_routes
 from backoffice.templating import setup_templates
@@ -67,7 +67,7 @@ def create_app(settings: Settings | None = None) -> web.Application:
     app[CLOCK] = Clock()
     app.cleanup_ctx.append(_database)
     setup_templates(app)
-    app.add_routes(routes)
+    app.add_routes(health_routes)
     app.add_routes(practice_routes)
     app.add_routes(identity_routes)
     app.add_routes(staff_routes)

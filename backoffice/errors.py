@@ -1,6 +1,9 @@
-"""Domain errors of the back office; the HTTP edge maps them to status codes."""
+"""The kinds of domain error every area raises; the HTTP edge (http/errors.py) maps them,
+and each area's own errors (which subclass these) to status codes."""
 
 from __future__ import annotations
+
+import importlib
 
 
 class BackOfficeError(Exception):
@@ -32,34 +35,6 @@ class Forbidden(BackOfficeError):
     """The caller may not do this."""
 
 
-class NotLinked(Forbidden):
-    """The channel user is not linked to a citizen, and this call needs one."""
-
-    def __init__(
-        self, message: str = "the channel user is not linked to a citizen"
-    ) -> None:
-        super().__init__(message)
-
-
-class CitizenNotFound(NotFound):
-    """No citizen has this codice fiscale."""
-
-
-class PracticeNotFound(NotFound):
-    """No pratica has this protocol, or the caller may not see it (the two look the same)."""
-
-    def __init__(self, message: str = "no such pratica") -> None:
-        super().__init__(message)
-
-
-class LinkCodeInvalid(NotFound):
-    """No link code like this exists."""
-
-
-class LinkCodeExpired(BackOfficeError):
-    """The link code exists but expired or was already used."""
-
-
 class TooManyAttempts(BackOfficeError):
     """Too many failed attempts by this channel user; wait before trying again."""
 
@@ -68,93 +43,39 @@ class TooManyAttempts(BackOfficeError):
         self.retry_after = retry_after
 
 
-class UploadQuotaExceeded(TooManyAttempts):
-    """The citizen sent as many files (or megabytes) as a day allows."""
-
-    def __init__(self, retry_after: int, max_files: int, max_mb: int) -> None:
-        super().__init__(
-            f"at most {max_files} files and {max_mb} MB in 24 hours", retry_after
-        )
-        self.max_files = max_files
-        self.max_mb = max_mb
-
-    @property
-    def details(self) -> dict[str, object]:
-        return {"max_files": self.max_files, "max_mb": self.max_mb}
-
-
-class InvalidData(BackOfficeError):
-    """The data of a pratica does not fit its type's form: one Italian message per field."""
-
-    def __init__(self, fields: dict[str, str]) -> None:
-        super().__init__("the data does not fit the pratica type's fields")
-        self.fields = fields
-
-
-class FileTooLarge(BackOfficeError):
-    """An upload is bigger than the limit."""
-
-
-class UnsupportedFileType(BackOfficeError):
-    """An upload is not a PDF, JPEG or PNG (judged by its bytes, not its name)."""
-
-
 class InvalidTransition(Conflict):
-    """The pratica cannot move from its status to the requested one."""
-
-
-class IdempotencyKeyReused(Conflict):
-    """The Idempotency-Key was already used for a different request."""
+    """A pratica or a booking cannot move from its status to the requested one."""
 
 
 class LinkExpired(BackOfficeError):
     """A capability URL whose time is over."""
 
 
-class AlreadyPaid(Conflict):
-    """The tax position is already paid: there is nothing to pay, no notice to issue."""
-
-    def __init__(self, message: str = "this position is already paid") -> None:
-        super().__init__(message)
-
-
-class AppointmentNotFound(NotFound):
-    """No appointment has this code, or it is someone else's (the two look the same)."""
-
-    def __init__(self, message: str = "no such appointment") -> None:
-        super().__init__(message)
-
-
-class SlotUnavailable(BackOfficeError):
-    """The wanted slot cannot be booked; `alternatives` are the nearest free slots (JSON)."""
-
-    def __init__(
-        self, message: str, reason: str | None, alternatives: list[dict[str, object]]
-    ) -> None:
-        super().__init__(message)
-        self.reason = reason
-        self.alternatives = alternatives
-
-    @property
-    def details(self) -> dict[str, object]:
-        return {"reason": self.reason, "alternatives": self.alternatives}
+# Errors of one area live in its domain (identity, practices, taxes, appointments) or in
+# http/idempotency.py; importing them from here still works.
+_MOVED = {
+    "AlreadyBooked": "backoffice.appointments.domain",
+    "AlreadyPaid": "backoffice.taxes.domain",
+    "AppointmentNotFound": "backoffice.appointments.domain",
+    "CitizenNotFound": "backoffice.identity.domain",
+    "FileTooLarge": "backoffice.practices.domain",
+    "IdempotencyKeyReused": "backoffice.http.idempotency",
+    "InvalidData": "backoffice.practices.domain",
+    "LinkCodeExpired": "backoffice.identity.domain",
+    "LinkCodeInvalid": "backoffice.identity.domain",
+    "NotLinked": "backoffice.identity.domain",
+    "PracticeNotFound": "backoffice.practices.domain",
+    "SlotClosed": "backoffice.appointments.domain",
+    "SlotTaken": "backoffice.appointments.domain",
+    "SlotUnavailable": "backoffice.appointments.domain",
+    "UnsupportedFileType": "backoffice.practices.domain",
+    "UploadQuotaExceeded": "backoffice.practices.domain",
+}
 
 
-class SlotTaken(SlotUnavailable, Conflict):
-    """Every desk of the slot is booked (perhaps a moment ago, by someone else)."""
-
-
-class SlotClosed(SlotUnavailable):
-    """No slot at that time: the office is closed, it is outside hours, or it is past."""
-
-
-class AlreadyBooked(Conflict):
-    """The citizen already holds a live booking for this service: move it instead."""
-
-    def __init__(self, existing: dict[str, object]) -> None:
-        super().__init__("you already have an appointment for this service")
-        self.existing = existing
-
-    @property
-    def details(self) -> dict[str, object]:
-        return {"appointment": self.existing}
+def __getattr__(name: str) -> type[BackOfficeError]:
+    module = _MOVED.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    error: type[BackOfficeError] = getattr(importlib.import_module(module), name)
+    return error

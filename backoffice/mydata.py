@@ -17,7 +17,7 @@ from sqlalchemy import delete, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backoffice.appkeys import CLOCK, SESSIONMAKER
-from backoffice.appointments import local_iso
+from backoffice.appointments.schemas import local_iso
 from backoffice.db import models
 from backoffice.db.models import FieldKind
 from backoffice.http.request import channel_user

@@ -20,8 +20,16 @@ NOTIFICATION_LABELS = {
     "payment_received": "pagamento ricevuto",
     "payment_reminder": "promemoria di pagamento",
     "appointment_reminder": "promemoria di appuntamento",
+    "appointment_status_changed": "appuntamento allo sportello",
 }
 STATUS_LABELS = {"pending": "da mandare", "sent": "mandato", "dead": "non recapitabile"}
+APPOINTMENT_STATUS = {
+    "prenotato": "prenotato",
+    "annullato": "annullato",
+    "presente": "presente allo sportello",
+    "completato": "completato",
+    "non_presentato": "non presentato",
+}
 TAX_STATUS = {"da_pagare": "da pagare", "scaduto": "scaduto", "pagato": "pagato"}
 AUTHOR_LABELS = {"cittadino": "Tu", "assistente": "Assistente", "operatore": "Operatore del Comune"}
 

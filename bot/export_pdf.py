@@ -8,6 +8,7 @@ import unicodedata
 from typing import Any
 
 from bot.export import (
+    APPOINTMENT_STATUS,
     AUTHOR_LABELS,
     CHANNEL_PREFIX,
     NOTIFICATION_LABELS,
@@ -147,7 +148,8 @@ def export_pdf(export: Export) -> bytes:
     doc.heading("Appuntamenti allo sportello")
     for appointment in data.appointments:
         doc.item(
-            f"{appointment.service_name}, {local_time(appointment.starts_at)}, codice {appointment.code}: {appointment.status}"
+            f"{appointment.service_name}, {local_time(appointment.starts_at)}, codice {appointment.code}: "
+            f"{APPOINTMENT_STATUS.get(appointment.status, appointment.status)}"
         )
     if not data.appointments:
         doc.none()

@@ -8,32 +8,28 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
+from backoffice.appointments.domain import AlreadyBooked, AppointmentNotFound, SlotClosed, SlotTaken
 from backoffice.errors import (
-    AlreadyBooked,
-    AlreadyPaid,
-    AppointmentNotFound,
     BackOfficeError,
-    CitizenNotFound,
     Conflict,
-    FileTooLarge,
     Forbidden,
-    IdempotencyKeyReused,
-    InvalidData,
     InvalidRequest,
     InvalidTransition,
-    LinkCodeExpired,
-    LinkCodeInvalid,
     LinkExpired,
     NotFound,
-    NotLinked,
-    PracticeNotFound,
-    SlotClosed,
-    SlotTaken,
     TooManyAttempts,
+)
+from backoffice.http.idempotency import IdempotencyKeyReused
+from backoffice.http.routenames import route_name
+from backoffice.identity.domain import CitizenNotFound, LinkCodeExpired, LinkCodeInvalid, NotLinked
+from backoffice.practices.domain import (
+    FileTooLarge,
+    InvalidData,
+    PracticeNotFound,
     UnsupportedFileType,
     UploadQuotaExceeded,
 )
-from backoffice.http.routenames import route_name
+from backoffice.taxes.domain import AlreadyPaid
 
 log = logging.getLogger("backoffice.app")
 

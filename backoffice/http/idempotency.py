@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from backoffice import schemas
 from backoffice.db import models
-from backoffice.errors import Conflict, IdempotencyKeyReused, InvalidRequest
+from backoffice.errors import Conflict, InvalidRequest
 from backoffice.identity.domain import ChannelUser
 
 IDEMPOTENCY_KEY_HEADER = "Idempotency-Key"
@@ -132,3 +132,10 @@ async def delete_expired_idempotency_records(session: AsyncSession, now: datetim
         )
     )
     return int(deleted.rowcount or 0)  # type: ignore[attr-defined]
+
+
+# --- errors -------------------------------------------------------------------------
+
+
+class IdempotencyKeyReused(Conflict):
+    """The Idempotency-Key was already used for a different request."""

@@ -7,7 +7,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from backoffice.errors import InvalidRequest, TooManyAttempts
+from backoffice.errors import BackOfficeError, Forbidden, InvalidRequest, NotFound, TooManyAttempts
 
 CHANNEL_USER_HEADER = "X-Channel-User"
 # No 0/O and 1/I: a code is read on one screen and typed on another.
@@ -18,6 +18,8 @@ _CHANNEL_USER = re.compile(r"^([a-z][a-z0-9_]{0,15}):([A-Za-z0-9_.\-]{1,63})$")
 
 
 @dataclass(frozen=True, slots=True)
+
+
 class ChannelUser:
     """A chat account: the channel ("telegram") and its user id there."""
 
@@ -84,3 +86,27 @@ def check_attempts(kind: str, failures: list[datetime], now: datetime) -> None:
         free_at = failures[len(failures) - limit] + ATTEMPT_WINDOW
         retry_after = max(1, int((free_at - now).total_seconds()) + 1)
         raise TooManyAttempts("too many failed attempts, try again later", retry_after)
+
+
+# --- errors -------------------------------------------------------------------------
+
+
+class NotLinked(Forbidden):
+    """The channel user is not linked to a citizen, and this call needs one."""
+
+    def __init__(
+        self, message: str = "the channel user is not linked to a citizen"
+    ) -> None:
+        super().__init__(message)
+
+
+class CitizenNotFound(NotFound):
+    """No citizen has this codice fiscale."""
+
+
+class LinkCodeInvalid(NotFound):
+    """No link code like this exists."""
+
+
+class LinkCodeExpired(BackOfficeError):
+    """The link code exists but expired or was already used."""

@@ -11,9 +11,14 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backoffice.db import UnitOfWork
-from backoffice.errors import CitizenNotFound, LinkCodeExpired, LinkCodeInvalid, NotLinked
 from backoffice.identity import domain
-from backoffice.identity.domain import ChannelUser
+from backoffice.identity.domain import (
+    ChannelUser,
+    CitizenNotFound,
+    LinkCodeExpired,
+    LinkCodeInvalid,
+    NotLinked,
+)
 from backoffice.identity.repository import IdentityRepository
 from backoffice.identity.schemas import LinkCode, LinkedCitizen
 

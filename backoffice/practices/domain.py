@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from backoffice.db.models import PracticeStatus
-from backoffice.errors import InvalidData, InvalidTransition
+from backoffice.errors import BackOfficeError, InvalidTransition, NotFound, TooManyAttempts
 from backoffice.practices.certificates import CERTIFICATE_TITLES
 
 # Types a citizen may submit without a linked account.
@@ -58,6 +58,8 @@ UNATTACHED_UPLOAD_LIFETIME = timedelta(days=1)
 
 
 @dataclass(frozen=True, slots=True)
+
+
 class UploadQuota:
     """How much one citizen may upload in UPLOAD_QUOTA_WINDOW."""
 
@@ -133,3 +135,44 @@ def certificate_subject_error(
     if practice_type == "stato_famiglia" and not has_household:
         return "Non trovo la tua famiglia nell'anagrafe: chiedi lo stato di famiglia allo sportello anagrafe."
     return None
+
+
+# --- errors -------------------------------------------------------------------------
+
+
+class PracticeNotFound(NotFound):
+    """No pratica has this protocol, or the caller may not see it (the two look the same)."""
+
+    def __init__(self, message: str = "no such pratica") -> None:
+        super().__init__(message)
+
+
+class UploadQuotaExceeded(TooManyAttempts):
+    """The citizen sent as many files (or megabytes) as a day allows."""
+
+    def __init__(self, retry_after: int, max_files: int, max_mb: int) -> None:
+        super().__init__(
+            f"at most {max_files} files and {max_mb} MB in 24 hours", retry_after
+        )
+        self.max_files = max_files
+        self.max_mb = max_mb
+
+    @property
+    def details(self) -> dict[str, object]:
+        return {"max_files": self.max_files, "max_mb": self.max_mb}
+
+
+class InvalidData(BackOfficeError):
+    """The data of a pratica does not fit its type's form: one Italian message per field."""
+
+    def __init__(self, fields: dict[str, str]) -> None:
+        super().__init__("the data does not fit the pratica type's fields")
+        self.fields = fields
+
+
+class FileTooLarge(BackOfficeError):
+    """An upload is bigger than the limit."""
+
+
+class UnsupportedFileType(BackOfficeError):
+    """An upload is not a PDF, JPEG or PNG (judged by its bytes, not its name)."""

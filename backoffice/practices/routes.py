@@ -3,14 +3,15 @@ office's transitions, capability downloads and the public verification page."""
 
 from __future__ import annotations
 
-import html
 from collections.abc import Callable
 
+import aiohttp_jinja2
 from aiohttp import BodyPartReader, web
 
 from backoffice.appkeys import SETTINGS
 from backoffice.capabilities import sign_file_token, verify_file_token
-from backoffice.errors import FileTooLarge, InvalidRequest, NotFound, PracticeNotFound, UnsupportedFileType
+from backoffice.errors import InvalidRequest, NotFound
+from backoffice.http.files import file_response
 from backoffice.http.idempotency import idempotency_key
 from backoffice.http.request import (
     base_url,
@@ -21,9 +22,8 @@ from backoffice.http.request import (
     staff_user,
     unit_of_work,
 )
-from backoffice.pages import comune_page, file_response
 from backoffice.practices import services
-from backoffice.practices.domain import UploadQuota
+from backoffice.practices.domain import FileTooLarge, PracticeNotFound, UnsupportedFileType, UploadQuota
 from backoffice.practices.schemas import PracticeDetail
 from backoffice.schemas import JSONObject
 from sportello.clock import ROME
@@ -246,19 +246,8 @@ async def verify_document(request: web.Request) -> web.Response:
     try:
         found = await services.verify_document(unit_of_work(request), code)
     except NotFound:
-        body = (
-            "<h2>Documento non trovato</h2>"
-            f"<p>Nessun documento ha il codice di verifica <strong>{html.escape(code)}</strong>. "
-            "Controlla il codice: se è giusto, il documento non è stato emesso da questo Comune.</p>"
+        return aiohttp_jinja2.render_template(
+            "practices/not_verified.html", request, {"comune": comune, "code": code}, status=404
         )
-        return comune_page(comune, "Documento non trovato", body, status=404)
-    issued = found.issued_at.astimezone(ROME)
-    body = (
-        "<h2>Documento autentico</h2>"
-        f"<p>Il Comune di {html.escape(comune)} ha emesso questo documento.</p><dl>"
-        f"<dt>Tipo</dt><dd>{html.escape(found.practice_type_name)}</dd>"
-        f"<dt>Protocollo</dt><dd>{html.escape(found.protocol_number)}</dd>"
-        f"<dt>Data di emissione</dt><dd>{issued:%d/%m/%Y}</dd>"
-        f"<dt>Codice di verifica</dt><dd>{html.escape(code.upper())}</dd></dl>"
-    )
-    return comune_page(comune, "Documento autentico", body)
+    context = {"comune": comune, "code": code, "found": found, "issued": found.issued_at.astimezone(ROME)}
+    return aiohttp_jinja2.render_template("practices/verified.html", request, context)

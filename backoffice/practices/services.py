@@ -10,17 +10,10 @@ from typing import Any
 
 from backoffice.db import UnitOfWork, models
 from backoffice.db.models import PracticeStatus
-from backoffice.errors import (
-    Conflict,
-    InvalidData,
-    InvalidTransition,
-    NotLinked,
-    PracticeNotFound,
-    UploadQuotaExceeded,
-)
+from backoffice.errors import Conflict, InvalidTransition
 from backoffice.events.repository import EventRepository
 from backoffice.http.idempotency import IdempotencyRepository, request_fingerprint
-from backoffice.identity.domain import ChannelUser
+from backoffice.identity.domain import ChannelUser, NotLinked
 from backoffice.identity.repository import IdentityRepository
 from backoffice.identity.services import require_linked
 from backoffice.practices import domain
@@ -30,6 +23,7 @@ from backoffice.practices.certificates import (
     new_verification_code,
     render_certificate,
 )
+from backoffice.practices.domain import InvalidData, PracticeNotFound, UploadQuotaExceeded
 from backoffice.practices.repository import (
     DocumentRepository,
     PracticeRepository,

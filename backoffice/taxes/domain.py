@@ -9,6 +9,7 @@ from datetime import date, datetime, timedelta
 
 from backoffice.capabilities import derive_key, sign_file_token, verify_file_token
 from backoffice.db.models import TaxStatus
+from backoffice.errors import Conflict
 from sportello.clock import ROME
 
 NOTICE_NUMBER_LENGTH = 18
@@ -123,3 +124,13 @@ def checkout_needs_refresh(expires_at: datetime | None, now: datetime) -> bool:
 def new_receipt_number(now: datetime) -> str:
     """An IUR as a payment service would assign it: the day and a random part."""
     return f"{now.astimezone(ROME):%Y%m%d}{secrets.token_hex(6).upper()}"
+
+
+# --- errors -------------------------------------------------------------------------
+
+
+class AlreadyPaid(Conflict):
+    """The tax position is already paid: there is nothing to pay, no notice to issue."""
+
+    def __init__(self, message: str = "this position is already paid") -> None:
+        super().__init__(message)

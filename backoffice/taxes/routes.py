@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import contextlib
-import html
 import logging
 from collections.abc import AsyncIterator, Callable
 from datetime import date, timedelta
 from functools import partial
+from typing import Any
 
+import aiohttp_jinja2
 from aiohttp import web
 
 from backoffice.appkeys import CLOCK, SESSIONMAKER, SETTINGS
 from backoffice.db.uow import UnitOfWork
 from backoffice.errors import InvalidRequest, LinkExpired, NotFound
+from backoffice.http.files import file_response
 from backoffice.http.request import (
     base_url,
     channel_user,
@@ -25,7 +27,6 @@ from backoffice.http.request import (
     unit_of_work,
 )
 from backoffice.jobs import run_periodically
-from backoffice.pages import file_response, pagopa_page
 from backoffice.taxes import services
 from backoffice.taxes.domain import sign_receipt_token, verify_receipt_token
 from backoffice.taxes.schemas import Checkout, Payee
@@ -174,55 +175,29 @@ async def payment_reminder_job(app: web.Application) -> AsyncIterator[None]:
 
 # --- public: the simulated pagoPA checkout and receipts -------------------------------
 
-def _details(checkout: Checkout) -> str:
-    notice = checkout.notice
-    overdue = " (scaduto)" if notice.status == "scaduto" else ""
-    return (
-        "<dl>"
-        f"<dt>Ente creditore</dt><dd>{html.escape(notice.payee_name)}"
-        f" (C.F. {html.escape(notice.payee_fiscal_code)})</dd>"
-        f"<dt>Oggetto</dt><dd>{html.escape(notice.description)}</dd>"
-        f"<dt>Codice avviso</dt><dd>{grouped(notice.notice_number)}</dd>"
-        f"<dt>Importo</dt><dd><strong>{html.escape(euro(notice.amount_cents))}</strong></dd>"
-        f"<dt>Scadenza</dt><dd>{notice.due_date:%d/%m/%Y}{overdue}</dd>"
-        "</dl>"
-    )
+
+def _page(
+    request: web.Request, template: str, status: int = 200, checkout: Checkout | None = None, **context: Any
+) -> web.Response:
+    """A pagoPA page from its template; with a checkout, the notice's details too."""
+    if checkout is not None:
+        notice = checkout.notice
+        context.update(notice=notice, amount=euro(notice.amount_cents), notice_number=grouped(notice.notice_number))
+    return aiohttp_jinja2.render_template(f"taxes/{template}", request, context, status=status)
 
 
-def _paid_body(
-    request: web.Request, checkout: Checkout, intro: str, with_receipt: bool = False
-) -> str:
+def _paid(
+    request: web.Request, checkout: Checkout, title: str, intro: str, status: int = 200, with_receipt: bool = False
+) -> web.Response:
     """The paid notice; the receipt (the payer's name) only to whoever just paid."""
-    body = f"<p>{intro}</p>" + _details(checkout)
-    receipt = checkout.receipt
-    if receipt is not None and with_receipt:
-        paid = receipt.paid_at.astimezone(ROME)
-        url = html.escape(receipt_url(request, public=True)(receipt.receipt_id))
-        body += (
-            f"<p>Pagato il {paid:%d/%m/%Y} alle {paid:%H:%M}, "
-            f"identificativo della riscossione {html.escape(receipt.receipt_number)}.</p>"
-            f'<p><a href="{url}">Scarica la ricevuta (PDF)</a></p>'
-        )
-    return body
-
-
-def _expired() -> web.Response:
-    return pagopa_page(
-        "Link di pagamento scaduto",
-        "<p>Questo link di pagamento è scaduto: per sicurezza vale solo per poco tempo. "
-        "Chiedi di nuovo di pagare nella chat del Comune (per esempio «pagare la TARI»): "
-        "ti mando un link nuovo. L'avviso è lo stesso, puoi pagarlo anche con il QR code.</p>",
-        410,
-    )
-
-
-def _not_found() -> web.Response:
-    return pagopa_page(
-        "Avviso non trovato",
-        "<p>Questo link di pagamento non è valido. Controlla di averlo copiato per intero "
-        "o chiedi un nuovo avviso nella chat del Comune.</p>",
-        404,
-    )
+    receipt = checkout.receipt if with_receipt else None
+    extra: dict[str, Any] = {"receipt": None, "receipt_url": None}
+    if receipt is not None:
+        extra = {
+            "receipt": {"paid_at": receipt.paid_at.astimezone(ROME), "receipt_number": receipt.receipt_number},
+            "receipt_url": receipt_url(request, public=True)(receipt.receipt_id),
+        }
+    return _page(request, "paid.html", status, checkout, title=title, intro=intro, **extra)
 
 
 @tax_routes.get("/checkout/{token}")
@@ -233,27 +208,19 @@ async def checkout_page(request: web.Request) -> web.Response:
             unit_of_work(request), request.match_info["token"], payee(request), today(request), now(request)
         )
     except NotFound:
-        return _not_found()
+        return _page(request, "not_found.html", 404)
     if checkout.paid:
         # Once paid the link opens nothing more: no form, no receipt (that is in the chat).
-        return pagopa_page(
+        return _paid(
+            request,
+            checkout,
             "Avviso già pagato",
-            _paid_body(
-                request,
-                checkout,
-                "Questo avviso risulta già pagato: non c'è altro da pagare. "
-                "La ricevuta ti è arrivata nella chat del Comune.",
-            ),
+            "Questo avviso risulta già pagato: non c'è altro da pagare. "
+            "La ricevuta ti è arrivata nella chat del Comune.",
         )
     if checkout.expired:
-        return _expired()
-    body = (
-        "<p>Controlla i dati e conferma il pagamento.</p>"
-        + _details(checkout)
-        + '<form method="post"><button type="submit" style="font-size: 1.2em; '
-        'padding: 0.5em 2em">Paga ora</button></form>'
-    )
-    return pagopa_page("Paga l'avviso pagoPA", body)
+        return _page(request, "expired.html", 410)
+    return _page(request, "checkout.html", checkout=checkout)
 
 
 @tax_routes.post("/checkout/{token}")
@@ -264,27 +231,23 @@ async def pay_checkout(request: web.Request) -> web.Response:
             unit_of_work(request), request.match_info["token"], payee(request), now(request), receipt_url(request)
         )
     except NotFound:
-        return _not_found()
+        return _page(request, "not_found.html", 404)
     except LinkExpired:
-        return _expired()
+        return _page(request, "expired.html", 410)
     if not paid_now:
-        return pagopa_page(
-            "Avviso già pagato",
-            _paid_body(
-                request,
-                checkout,
-                "Questo avviso risulta già pagato: non ti abbiamo addebitato nulla.",
-            ),
-            409,
-        )
-    return pagopa_page(
-        "Pagamento riuscito",
-        _paid_body(
+        return _paid(
             request,
             checkout,
-            "Grazie! Il pagamento è andato a buon fine: riceverai la ricevuta anche in chat.",
-            with_receipt=True,
-        ),
+            "Avviso già pagato",
+            "Questo avviso risulta già pagato: non ti abbiamo addebitato nulla.",
+            409,
+        )
+    return _paid(
+        request,
+        checkout,
+        "Pagamento riuscito",
+        "Grazie! Il pagamento è andato a buon fine: riceverai la ricevuta anche in chat.",
+        with_receipt=True,
     )
 
 

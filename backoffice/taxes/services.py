@@ -14,12 +14,13 @@ from datetime import date, datetime, timedelta
 from backoffice import schemas
 from backoffice.db import UnitOfWork, models
 from backoffice.db.models import TaxStatus
-from backoffice.errors import AlreadyPaid, Conflict, LinkExpired, NotFound
+from backoffice.errors import Conflict, LinkExpired, NotFound
 from backoffice.events.repository import EventRepository
 from backoffice.identity.domain import ChannelUser, mask_fiscal_code
 from backoffice.identity.schemas import LinkedCitizen
 from backoffice.identity.services import require_linked
 from backoffice.taxes import domain
+from backoffice.taxes.domain import AlreadyPaid
 from backoffice.taxes.receipt import ReceiptContent, render_receipt
 from backoffice.taxes.repository import TaxRepository, notice
 from backoffice.taxes.schemas import Checkout, Payee, PaymentNotice, TaxPosition

@@ -36,7 +36,7 @@ from backend_client import (
 )
 from backoffice.app import AccessLogger, create_app
 from backoffice.appkeys import CLOCK
-from backoffice.appointments import send_appointment_reminders
+from backoffice.appointments.jobs import send_appointment_reminders
 from backoffice.db import create_sessionmaker, migrate, models
 from backoffice.db.seed import DEMO_CITIZENS
 from sportello.clock import ROME, Clock
@@ -484,7 +484,7 @@ async def test_the_desk_verifies_the_qr_code_on_a_public_page(http: Client) -> N
     assert page.status == 200
     html = await page.text()
     for expected in (
-        "Carta d&#x27;identità elettronica",
+        "Carta d&#39;identità elettronica",
         "martedì 1 dicembre 2026",
         "09:10–09:30",
         "Sportello 1",

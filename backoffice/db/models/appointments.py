@@ -43,11 +43,14 @@ class CounterService(Base):
 
 
 class AppointmentStatus(enum.StrEnum):
-    """Where a counter appointment is: booked, cancelled, or served at the desk."""
+    """Where a counter appointment is: booked, cancelled, or at the desk (checked in,
+    served, or never came)."""
 
     PRENOTATO = "prenotato"
     ANNULLATO = "annullato"
+    PRESENTE = "presente"
     COMPLETATO = "completato"
+    NON_PRESENTATO = "non_presentato"
 
 
 # A booking is live while it holds a desk; its place is given back when it is cancelled.

@@ -1,0 +1,1 @@
+"""Counter appointments: the slot calendar, bookings, the desk, the reminders."""
