@@ -15,13 +15,12 @@ from telegram import Update
 from telegram.ext import ContextTypes
 
 from backend_client import BackOfficeError, NotFound
+from bot.buttons import MENU, PERSON
 
 logger = logging.getLogger(__name__)
 
 PREFIX = "/announcements"
 WAITING_LOCATION = "announcements_waiting_location"
-MENU = {"title": "🏠 Menu", "payload": "/main_menu"}
-PERSON = {"title": "🙋 Parla con una persona", "payload": "/human_handoff"}
 
 UNAVAILABLE = "Non riesco a gestire gli avvisi in questo momento. Riprova tra poco, o parla con una persona."
 STOPPED_ALL = "Fatto: non riceverai più avvisi. Se cambi idea, scrivi «avvisi»."
@@ -194,7 +193,12 @@ async def offer_once(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     await services_of(context).renderer.send_text(
         chat.id,
         OFFER,
-        [{"title": "🔔 Sì, scelgo gli avvisi", "payload": PREFIX}, {"title": "No, grazie", "payload": _payload("no_thanks")}],
+        [
+            {"title": "🔔 Sì, scelgo gli avvisi", "payload": PREFIX},
+            {"title": "No, grazie", "payload": _payload("no_thanks")},
+            MENU,
+            PERSON,
+        ],
     )
 
 

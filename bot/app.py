@@ -59,10 +59,11 @@ ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY]
 async def ignore_edit(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """An edit that arrives anyway (asked for by an older run, say) starts no turn."""
     raise ApplicationHandlerStop
+
+
 CONVERSATIONS = "conversations"
 RETENTION = "retention"
 HEALTH = "health"
-
 
 
 def rate_limiter(settings: Settings) -> AIORateLimiter:
@@ -73,7 +74,9 @@ def rate_limiter(settings: Settings) -> AIORateLimiter:
     return TelegramPace(max_retries=3, rate=settings.telegram_messages_per_second)
 
 
-async def keep_only_recent(conversations: ConversationStore, handoffs: HandoffStore, settings: Settings) -> None:
+async def keep_only_recent(
+    conversations: ConversationStore, handoffs: HandoffStore, settings: Settings
+) -> None:
     """For the life of the bot, every CONVERSATION_RETENTION_INTERVAL_SECONDS: delete the
     conversation older than CONVERSATION_RETENTION_DAYS in Rasa's store, and the transcripts
     of tickets closed longer ago than HANDOFF_RETENTION_DAYS."""
@@ -98,7 +101,9 @@ def build_application(settings: Settings) -> Application:  # type: ignore[type-a
     # Shared by the replicas, in the handoff tickets' database: the buttons' meaning (a button
     # shown by any replica, or before a restart, still works) and each citizen's display
     # preference (simple or compact mode), nothing else.
-    database_url = settings.handoff_database_url or f"sqlite+aiosqlite:///{(state_dir / 'handoff.db').resolve()}"
+    database_url = (
+        settings.handoff_database_url or f"sqlite+aiosqlite:///{(state_dir / 'handoff.db').resolve()}"
+    )
     state = BotStateStore(database_url, settings.bot_button_store_size)
     persistence = DatabasePersistence(state)
     api = settings.telegram_api_url.rstrip("/")
@@ -131,7 +136,10 @@ def build_application(settings: Settings) -> Application:  # type: ignore[type-a
                 every(settings.handoff_purge_interval_seconds, purge, "Transcript purge")
             )
         handoffs = Handoffs(
-            application.bot, store, backoffice, settings.staff_chat_id,
+            application.bot,
+            store,
+            backoffice,
+            settings.staff_chat_id,
             switchboard=f"{settings.comune_switchboard} ({settings.comune_switchboard_hours})",
         )
         application.bot_data[handlers.SERVICES].handoffs = handoffs
@@ -152,7 +160,9 @@ def build_application(settings: Settings) -> Application:  # type: ignore[type-a
                 keep_only_recent(conversations, store, settings)
             )
         application.bot_data[HANDOFF_WATCH] = asyncio.create_task(
-            application.bot_data[handlers.SERVICES].handoffs.watch_unclaimed(settings.handoff_unclaimed_minutes)
+            application.bot_data[handlers.SERVICES].handoffs.watch_unclaimed(
+                settings.handoff_unclaimed_minutes
+            )
         )
         relay = NotificationRelay(backoffice, renderer)
         application.bot_data[NOTIFICATIONS] = asyncio.create_task(relay.run_forever())
@@ -238,30 +248,36 @@ def build_application(settings: Settings) -> Application:  # type: ignore[type-a
     application.add_handler(TypeHandler(Update, staff_handlers.relay_during_handoff), group=-1)
     if settings.staff_chat_id is not None:
         staff = filters.Chat(settings.staff_chat_id)
-        application.add_handler(CommandHandler("chiudi", staff_handlers.close_ticket_with_note, filters=staff))
+        application.add_handler(
+            CommandHandler("chiudi", staff_handlers.close_ticket_with_note, filters=staff)
+        )
         # /avviso: the guided composer of a notice to the citizens (publishers only).
         application.add_handler(CommandHandler("avviso", composer.start, filters=staff))
         application.add_handler(
-            MessageHandler(staff & (filters.TEXT | filters.PHOTO | filters.Document.ALL) & ~filters.COMMAND,
-                           composer.receive),
+            MessageHandler(
+                staff & (filters.TEXT | filters.PHOTO | filters.Document.ALL) & ~filters.COMMAND,
+                composer.receive,
+            ),
             group=-3,
         )
         application.add_handler(
-            MessageHandler(staff & filters.IS_TOPIC_MESSAGE & ~filters.COMMAND & ~filters.StatusUpdate.ALL,
-                           staff_handlers.relay_staff_message)
+            MessageHandler(
+                staff & filters.IS_TOPIC_MESSAGE & ~filters.COMMAND & ~filters.StatusUpdate.ALL,
+                staff_handlers.relay_staff_message,
+            )
         )
     application.add_handler(CallbackQueryHandler(staff_handlers.press_staff_button, pattern=StaffAction))
     application.add_handler(CallbackQueryHandler(composer.press, pattern=ComposerAction))
-    application.add_handler(CallbackQueryHandler(staff_handlers.press_citizen_handoff_button, pattern=CitizenAction))
+    application.add_handler(
+        CallbackQueryHandler(staff_handlers.press_citizen_handoff_button, pattern=CitizenAction)
+    )
     application.add_handler(
         CommandHandler(list(handlers.COMMAND_PAYLOADS), handlers.run_command, filters=private)
     )
     application.add_handler(CommandHandler(SETTINGS_COMMAND, handlers.show_settings, filters=private))
     application.add_handler(CallbackQueryHandler(handlers.press_button, pattern=ButtonChoice))
     application.add_handler(CallbackQueryHandler(handlers.press_display_choice, pattern=DisplayChoice))
-    application.add_handler(
-        CallbackQueryHandler(handlers.reject_stale_button, pattern=InvalidCallbackData)
-    )
+    application.add_handler(CallbackQueryHandler(handlers.reject_stale_button, pattern=InvalidCallbackData))
     application.add_handler(CallbackQueryHandler(handlers.reject_stale_button))
     application.add_handler(MessageHandler(private & filters.TEXT, handlers.forward_text))
     application.add_handler(
@@ -272,7 +288,9 @@ def build_application(settings: Settings) -> Application:  # type: ignore[type-a
         )
     )
     # Voice, stickers, GIFs, videos, contacts, dice, polls: a kind word and the menu, never silence.
-    application.add_handler(MessageHandler(private & ~filters.StatusUpdate.ALL, attachments.answer_unreadable))
+    application.add_handler(
+        MessageHandler(private & ~filters.StatusUpdate.ALL, attachments.answer_unreadable)
+    )
     application.add_error_handler(handlers.report_error)
     return application
 

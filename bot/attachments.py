@@ -75,7 +75,9 @@ async def forward_attachment(update: Update, context: ContextTypes.DEFAULT_TYPE)
     services = services_of(context)
     try:
         content = bytes(await (await context.bot.get_file(file_id)).download_as_bytearray())
-        upload = await services.backoffice.practices.upload(f"telegram:{user.id}", content, filename, content_type)
+        upload = await services.backoffice.practices.upload(
+            f"telegram:{user.id}", content, filename, content_type
+        )
     except FileTooLarge:
         await context.bot.send_message(chat.id, texts.FILE_TOO_LARGE)
         return
@@ -84,7 +86,9 @@ async def forward_attachment(update: Update, context: ContextTypes.DEFAULT_TYPE)
         await context.bot.send_message(chat.id, texts.FILE_WRONG_TYPE)
         return
     except NotLinked:
-        await context.bot.send_message(chat.id, texts.FILE_NEEDS_LINK, reply_markup=keyboard([LINK, MENU, PERSON]))
+        await context.bot.send_message(
+            chat.id, texts.FILE_NEEDS_LINK, reply_markup=keyboard([LINK, MENU, PERSON])
+        )
         return
     except UploadQuotaExceeded as error:
         await context.bot.send_message(
@@ -97,7 +101,11 @@ async def forward_attachment(update: Update, context: ContextTypes.DEFAULT_TYPE)
         logger.warning("Could not store an attachment: %s", type(error).__name__)
         await context.bot.send_message(chat.id, texts.FILE_NOT_SAVED)
         return
-    attachment = {"upload_id": upload.upload_id, "filename": upload.filename, "content_type": upload.content_type}
+    attachment = {
+        "upload_id": upload.upload_id,
+        "filename": upload.filename,
+        "content_type": upload.content_type,
+    }
     await converse(update, context, "/inform", telegram_metadata(update, "attachment", upload=attachment))
 
 
@@ -118,5 +126,9 @@ async def answer_unreadable(update: Update, context: ContextTypes.DEFAULT_TYPE) 
         await converse(update, context, "/thank", telegram_metadata(update, "sticker"))
         return
     await say_then_show_menu(
-        update, context, UNREADABLE.get(kind, texts.UNSUPPORTED_MESSAGE), kind, offer_person=kind in OFFER_PERSON
+        update,
+        context,
+        UNREADABLE.get(kind, texts.UNSUPPORTED_MESSAGE),
+        kind,
+        offer_person=kind in OFFER_PERSON,
     )

@@ -78,12 +78,15 @@ def export_json(export: Export) -> bytes:
                 "closed_at": iso(ticket.closed_at),
                 "close_note": ticket.close_note,
                 "rating": ticket.rating,
-                "transcript": [{"at": iso(at), "author": author, "text": text} for at, author, text in ticket.transcript],
+                "transcript": [
+                    {"at": iso(at), "author": author, "text": text} for at, author, text in ticket.transcript
+                ],
             }
             for ticket in export.tickets
         ],
         "conversation": [
-            {"at": line.at.isoformat(), "author": line.author, "text": line.text} for line in export.conversation
+            {"at": line.at.isoformat(), "author": line.author, "text": line.text}
+            for line in export.conversation
         ],
         "retention": {
             "conversation_days": export.conversation_days,
@@ -94,4 +97,3 @@ def export_json(export: Export) -> bytes:
 
 
 # --- the readable PDF ---------------------------------------------------------------------
-

@@ -39,7 +39,9 @@ def pdf_text(text: str) -> str:
             continue  # emoji, their joiners and variation selectors
         else:
             plain = "".join(
-                c for c in unicodedata.normalize("NFKD", char) if unicodedata.category(c) != "Mn" and _printable(c)
+                c
+                for c in unicodedata.normalize("NFKD", char)
+                if unicodedata.category(c) != "Mn" and _printable(c)
             )
             out.append(plain or "?")
     return re.sub(r" {2,}", " ", "".join(out)).strip()
@@ -93,7 +95,10 @@ def export_pdf(export: Export) -> bytes:
     doc = _Document("I tuoi dati", f"Comune di {export.comune}")
     doc.text(f"Comune di {export.comune} - Sportello Digitale", 16, "B", 9)
     doc.text("I tuoi dati: quello che l'assistente conserva su di te", 12, "B", 7)
-    doc.text(f"Preparato il {local_time(export.generated_at)}. Il codice fiscale è nascosto in parte, come in chat.", 9)
+    doc.text(
+        f"Preparato il {local_time(export.generated_at)}. Il codice fiscale è nascosto in parte, come in chat.",
+        9,
+    )
 
     doc.heading("Chi sei")
     if data.citizen is None:
@@ -102,7 +107,11 @@ def export_pdf(export: Export) -> bytes:
         citizen = data.citizen
         doc.item(f"Nome: {citizen.given_name} {citizen.family_name}")
         doc.item(f"Codice fiscale: {citizen.fiscal_code_masked}")
-        for label, value in (("Email", citizen.email), ("Telefono", citizen.phone), ("Indirizzo", citizen.address)):
+        for label, value in (
+            ("Email", citizen.email),
+            ("Telefono", citizen.phone),
+            ("Indirizzo", citizen.address),
+        ):
             if value:
                 doc.item(f"{label}: {value}")
         doc.item(f"Promemoria dei pagamenti: {'sì' if citizen.tax_reminders else 'no'}")
@@ -110,7 +119,9 @@ def export_pdf(export: Export) -> bytes:
     doc.heading("Chat collegate al tuo profilo")
     for link in data.links:
         here = " (questa chat)" if link.this_chat else ""
-        doc.item(f"Telegram {link.channel_user.removeprefix(CHANNEL_PREFIX)}{here}, dal {local_time(link.linked_at)}")
+        doc.item(
+            f"Telegram {link.channel_user.removeprefix(CHANNEL_PREFIX)}{here}, dal {local_time(link.linked_at)}"
+        )
     if not data.links:
         doc.none()
 
@@ -128,7 +139,9 @@ def export_pdf(export: Export) -> bytes:
         for attachment in practice.attachments:
             doc.item(f"Documento mandato: {attachment.filename}")
         if practice.document is not None:
-            doc.item(f"Documento emesso: {practice.document.filename}, codice di verifica {practice.document.verification_code}")
+            doc.item(
+                f"Documento emesso: {practice.document.filename}, codice di verifica {practice.document.verification_code}"
+            )
     if not data.practices:
         doc.none()
 
@@ -139,9 +152,13 @@ def export_pdf(export: Export) -> bytes:
             f"scadenza {long_date(position.due_date)}, {TAX_STATUS.get(position.status, position.status)}"
         )
         if position.notice is not None:
-            doc.text(f"   avviso pagoPA {position.notice.notice_number} del {local_time(position.notice.issued_at)}")
+            doc.text(
+                f"   avviso pagoPA {position.notice.notice_number} del {local_time(position.notice.issued_at)}"
+            )
         if position.receipt is not None:
-            doc.text(f"   ricevuta {position.receipt.receipt_number}, pagato il {local_time(position.receipt.paid_at)}")
+            doc.text(
+                f"   ricevuta {position.receipt.receipt_number}, pagato il {local_time(position.receipt.paid_at)}"
+            )
     if not data.tax_positions:
         doc.none()
 
@@ -156,7 +173,11 @@ def export_pdf(export: Export) -> bytes:
 
     doc.heading("File mandati in chat")
     for upload in data.uploads:
-        where = f"parte della pratica {upload.protocol_number}" if upload.protocol_number else "non fa parte di una pratica"
+        where = (
+            f"parte della pratica {upload.protocol_number}"
+            if upload.protocol_number
+            else "non fa parte di una pratica"
+        )
         doc.item(f"{upload.filename} ({upload.size} byte), {local_time(upload.uploaded_at)}: {where}")
     if not data.uploads:
         doc.none()
@@ -164,14 +185,20 @@ def export_pdf(export: Export) -> bytes:
     doc.heading("Avvisi mandati in chat")
     for notice in data.notifications:
         label = NOTIFICATION_LABELS.get(notice.type, notice.type.replace("_", " "))
-        doc.item(f"{local_time(notice.created_at)}: {label}, {STATUS_LABELS.get(notice.status, notice.status)}")
+        doc.item(
+            f"{local_time(notice.created_at)}: {label}, {STATUS_LABELS.get(notice.status, notice.status)}"
+        )
     if not data.notifications:
         doc.none()
 
     doc.heading("Richieste di parlare con una persona")
     for ticket in export.tickets:
         closed = f", chiusa il {local_time(ticket.closed_at)}" if ticket.closed_at else ""
-        doc.text(f"Richiesta #{ticket.id} - {ticket.topic}: aperta il {local_time(ticket.created_at)}{closed}", 10, "B")
+        doc.text(
+            f"Richiesta #{ticket.id} - {ticket.topic}: aperta il {local_time(ticket.created_at)}{closed}",
+            10,
+            "B",
+        )
         for at, author, text in ticket.transcript:
             doc.item(f"{local_time(at)} {AUTHOR_LABELS.get(author, author)}: {text}")
     if not export.tickets:
@@ -179,7 +206,9 @@ def export_pdf(export: Export) -> bytes:
 
     doc.heading("La nostra conversazione")
     doc.text(
-        f"L'assistente tiene i messaggi per {export.conversation_days} giorni, poi li cancella da solo.", 9, "I"
+        f"L'assistente tiene i messaggi per {export.conversation_days} giorni, poi li cancella da solo.",
+        9,
+        "I",
     )
     for line in export.conversation:
         doc.item(f"{local_time(line.at)} {AUTHOR_LABELS.get(line.author, line.author)}: {line.text}")
@@ -194,5 +223,3 @@ def export_pdf(export: Export) -> bytes:
         9,
     )
     return doc.output()
-
-

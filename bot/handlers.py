@@ -15,6 +15,7 @@ from backend_client import (
     BackOfficeClient,
 )
 from bot import announcements, simple_mode, texts
+from bot.buttons import MENU, PERSON
 from bot.handoff import Handoffs
 from bot.mydata import ERASE, EXPORT, PersonalData, requested
 from bot.rasa import RasaClient, RasaUnavailable
@@ -42,8 +43,6 @@ COMMAND_DESCRIPTIONS = {
     "annulla": "Annulla quello che stiamo facendo",
     simple_mode.SETTINGS_COMMAND: "Pulsanti grandi o compatti",
 }
-PERSON = {"title": "🙋 Parla con una persona", "payload": "/human_handoff"}
-MENU = {"title": "🏠 Menu", "payload": "/main_menu"}
 LINK = {"title": "🔗 Ho il codice", "payload": "/account_link"}
 
 
@@ -51,7 +50,6 @@ LINK = {"title": "🔗 Ho il codice", "payload": "/account_link"}
 # crafted payload cannot smuggle anything else to Rasa.
 _PAYLOAD = re.compile(r"^/[a-z_]+(/[a-z_]+)?(\{[^\n]{0,400}\})?$")
 _LINK_CODE = re.compile(r"^[A-Za-z0-9]{4}-?[A-Za-z0-9]{4}$")
-
 
 
 @dataclass
@@ -121,16 +119,25 @@ async def converse(
         await context.bot.send_message(chat.id, texts.ASSISTANT_DOWN)
         return
     handoff = next(
-        (a["custom"]["handoff"] for a in answers if isinstance(a.get("custom"), dict) and "handoff" in a["custom"]),
+        (
+            a["custom"]["handoff"]
+            for a in answers
+            if isinstance(a.get("custom"), dict) and "handoff" in a["custom"]
+        ),
         None,
     )
     wanted = next(
-        (a["custom"]["announcements"] for a in answers if isinstance(a.get("custom"), dict) and "announcements" in a["custom"]),
+        (
+            a["custom"]["announcements"]
+            for a in answers
+            if isinstance(a.get("custom"), dict) and "announcements" in a["custom"]
+        ),
         None,
     )
     task_done = any(isinstance(a.get("custom"), dict) and a["custom"].get("task_done") for a in answers)
     answers = [
-        a for a in answers
+        a
+        for a in answers
         if not (
             isinstance(a.get("custom"), dict)
             and ("handoff" in a["custom"] or "announcements" in a["custom"] or "task_done" in a["custom"])
@@ -146,7 +153,9 @@ async def converse(
     finally:
         display.save(context.user_data)
     if wanted is not None:
-        await announcements.converse(update, context, announcements.PREFIX + ("_stop" if wanted == "stop" else ""))
+        await announcements.converse(
+            update, context, announcements.PREFIX + ("_stop" if wanted == "stop" else "")
+        )
     if isinstance(handoff, dict):
         await services.handoffs.start(chat.id, str(handoff.get("topic") or "Richiesta generica"))
     elif task_done and wanted is None:
@@ -211,7 +220,10 @@ async def show_settings(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     choices = [
         [InlineKeyboardButton("🔠 Modalità semplice", callback_data=DisplayChoice(simple_mode.SIMPLE))],
         [InlineKeyboardButton("🔡 Modalità compatta", callback_data=DisplayChoice(simple_mode.COMPACT))],
-        *([InlineKeyboardButton(b["title"], callback_data=ButtonChoice(b["payload"], b["title"]))] for b in (MENU, PERSON)),
+        *(
+            [InlineKeyboardButton(b["title"], callback_data=ButtonChoice(b["payload"], b["title"]))]
+            for b in (MENU, PERSON)
+        ),
     ]
     await context.bot.send_message(
         chat.id, texts.SETTINGS.format(mode=display.mode), reply_markup=InlineKeyboardMarkup(choices)
@@ -286,9 +298,7 @@ async def say_then_show_menu(
 async def report_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Log an unexpected error without personal data and tell the citizen something kind."""
     error = context.error
-    logger.error(
-        "Unhandled %s while handling an update", type(error).__name__, exc_info=error
-    )
+    logger.error("Unhandled %s while handling an update", type(error).__name__, exc_info=error)
     if isinstance(update, Update) and update.effective_chat is not None:
         try:
             await context.bot.send_message(update.effective_chat.id, texts.UNEXPECTED_ERROR)

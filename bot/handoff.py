@@ -103,8 +103,14 @@ def describe_message(message: Message) -> str:
     """What a message was, for the transcript: its text, or what kind of thing it was."""
     if message.text:
         return message.text
-    for kind, label in (("photo", "foto"), ("document", "documento"), ("voice", "messaggio vocale"),
-                        ("location", "posizione"), ("sticker", "adesivo"), ("contact", "contatto")):
+    for kind, label in (
+        ("photo", "foto"),
+        ("document", "documento"),
+        ("voice", "messaggio vocale"),
+        ("location", "posizione"),
+        ("sticker", "adesivo"),
+        ("contact", "contatto"),
+    ):
         if getattr(message, kind, None):
             caption = f": {message.caption}" if message.caption else ""
             return f"[{label}{caption}]"
@@ -164,7 +170,9 @@ class Handoffs:
         # The ticket relays nothing until its topic exists: never a message into nowhere.
         ticket = await self._store.create(chat_id, topic)
         try:
-            forum_topic = await self._bot.create_forum_topic(self.staff_chat_id, f"#{ticket.id} – {topic}"[:128])
+            forum_topic = await self._bot.create_forum_topic(
+                self.staff_chat_id, f"#{ticket.id} – {topic}"[:128]
+            )
         except TelegramError as error:
             logger.warning("Ticket %s: no staff topic: %s", ticket.id, type(error).__name__)
             await self._store.close_ticket(ticket.id, None)
@@ -242,7 +250,9 @@ class Handoffs:
         )
         if ticket.status == WAITING:
             position = await self._store.queue_position(ticket)
-            await self._bot.send_message(ticket.chat_id, f"Messaggio inoltrato. Sei il numero {position} in coda.")
+            await self._bot.send_message(
+                ticket.chat_id, f"Messaggio inoltrato. Sei il numero {position} in coda."
+            )
 
     async def relay_from_staff(self, message: Message, staff: User) -> None:
         """Send what staff wrote in a ticket's topic to the citizen, marked as the comune's."""
@@ -266,7 +276,9 @@ class Handoffs:
         )
         if self.staff_chat_id is not None:
             await self._bot.send_message(
-                self.staff_chat_id, f"Presa in carico da {staff.first_name}.", message_thread_id=ticket.thread_id,
+                self.staff_chat_id,
+                f"Presa in carico da {staff.first_name}.",
+                message_thread_id=ticket.thread_id,
                 reply_markup=staff_keyboard(ticket),
             )
         return ticket
@@ -283,7 +295,9 @@ class Handoffs:
         if self.staff_chat_id is not None and ticket.thread_id is not None:
             who = staff.first_name if staff else "il cittadino"
             await self._bot.send_message(
-                self.staff_chat_id, f"Ticket #{ticket.id} chiuso da {who}.", message_thread_id=ticket.thread_id
+                self.staff_chat_id,
+                f"Ticket #{ticket.id} chiuso da {who}.",
+                message_thread_id=ticket.thread_id,
             )
             try:
                 await self._bot.close_forum_topic(self.staff_chat_id, ticket.thread_id)

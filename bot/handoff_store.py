@@ -81,7 +81,9 @@ class TicketRecord:
 
 
 def _view(row: TicketRow) -> Ticket:
-    return Ticket(row.id, row.chat_id, row.topic, row.thread_id, row.status, row.relaying, row.staff_name, row.rating)
+    return Ticket(
+        row.id, row.chat_id, row.topic, row.thread_id, row.status, row.relaying, row.staff_name, row.rating
+    )
 
 
 def _now() -> datetime:
@@ -101,13 +103,23 @@ class HandoffStore:
         async with exclusive(engine, "sportello:handoff-schema"), engine.begin() as connection:
             await connection.run_sync(Base.metadata.create_all)
             if engine.dialect.name == "postgresql":
-                narrow = (await connection.execute(text(
-                    "SELECT column_name FROM information_schema.columns WHERE table_schema = current_schema() "
-                    "AND table_name = 'handoff_tickets' AND data_type = 'integer' AND column_name IN ('chat_id', 'thread_id')"
-                ))).scalars().all()
+                narrow = (
+                    (
+                        await connection.execute(
+                            text(
+                                "SELECT column_name FROM information_schema.columns WHERE table_schema = current_schema() "
+                                "AND table_name = 'handoff_tickets' AND data_type = 'integer' AND column_name IN ('chat_id', 'thread_id')"
+                            )
+                        )
+                    )
+                    .scalars()
+                    .all()
+                )
                 for column in narrow:
                     # Made when these were 32-bit: a citizen with a newer Telegram id fits now.
-                    await connection.execute(text(f"ALTER TABLE handoff_tickets ALTER COLUMN {column} TYPE BIGINT"))
+                    await connection.execute(
+                        text(f"ALTER TABLE handoff_tickets ALTER COLUMN {column} TYPE BIGINT")
+                    )
         return cls(engine)
 
     async def close(self) -> None:
@@ -164,7 +176,9 @@ class HandoffStore:
         async with self._sessions() as session:
             rows = await session.scalars(
                 select(TicketRow).where(
-                    TicketRow.status == WAITING, TicketRow.created_at < limit, TicketRow.told_unclaimed.is_(False)
+                    TicketRow.status == WAITING,
+                    TicketRow.created_at < limit,
+                    TicketRow.told_unclaimed.is_(False),
                 )
             )
             return [_view(r) for r in rows]
@@ -173,7 +187,9 @@ class HandoffStore:
         """1 for the first waiting citizen."""
         async with self._sessions() as session:
             ahead = await session.scalar(
-                select(func.count()).select_from(TicketRow).where(TicketRow.status == WAITING, TicketRow.id < ticket.id)
+                select(func.count())
+                .select_from(TicketRow)
+                .where(TicketRow.status == WAITING, TicketRow.id < ticket.id)
             )
             return int(ahead or 0) + 1
 
@@ -200,7 +216,9 @@ class HandoffStore:
         """Every ticket of this chat with what was said in it, oldest first."""
         async with self._sessions() as session:
             tickets = list(
-                await session.scalars(select(TicketRow).where(TicketRow.chat_id == chat_id).order_by(TicketRow.id))
+                await session.scalars(
+                    select(TicketRow).where(TicketRow.chat_id == chat_id).order_by(TicketRow.id)
+                )
             )
             records = []
             for row in tickets:
@@ -209,8 +227,15 @@ class HandoffStore:
                 )
                 records.append(
                     TicketRecord(
-                        row.id, row.topic, row.status, row.staff_name, row.created_at, row.closed_at,
-                        row.close_note, row.rating, tuple((line.at, line.author, line.text) for line in lines),
+                        row.id,
+                        row.topic,
+                        row.status,
+                        row.staff_name,
+                        row.created_at,
+                        row.closed_at,
+                        row.close_note,
+                        row.rating,
+                        tuple((line.at, line.author, line.text) for line in lines),
                     )
                 )
             return records

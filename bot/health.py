@@ -19,7 +19,9 @@ QUEUED = Gauge("sportello_bot_queued_updates", "Updates admitted and not yet don
 BUSIEST_CHAT = Gauge("sportello_bot_busiest_chat_queue", "Updates admitted for the busiest chat now")
 DROPPED = Counter("sportello_bot_dropped_updates_total", "Updates dropped because a chat wrote too fast")
 HANDOFF_WAIT = Histogram(
-    "sportello_bot_handoff_wait_seconds", "From asking for a person to a clerk taking the ticket", buckets=WAITING
+    "sportello_bot_handoff_wait_seconds",
+    "From asking for a person to a clerk taking the ticket",
+    buckets=WAITING,
 )
 
 

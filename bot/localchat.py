@@ -100,11 +100,20 @@ def main() -> None:
     with LOG.open("ab") as log:
         stack = subprocess.Popen(
             [str(ROOT / ".venv" / "bin" / "honcho"), "start", "-f", "Procfile.local"],
-            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL, start_new_session=True,
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
         )
     try:
-        wait_for("Il Telegram locale", lambda: httpx.get(f"{TELEGRAM_URL}/_control/info", timeout=2).is_success, 60, stack)
+        wait_for(
+            "Il Telegram locale",
+            lambda: httpx.get(f"{TELEGRAM_URL}/_control/info", timeout=2).is_success,
+            60,
+            stack,
+        )
         wait_for("Rasa", rasa_ready, 240, stack)
         driver = BotApiDriver(TELEGRAM_URL)
         wait_for("Il bot", lambda: bool(driver.calls("getUpdates")), 60, stack)

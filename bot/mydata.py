@@ -20,6 +20,7 @@ from telegram import Bot, InputFile
 
 from backend_client import BackOfficeClient, BackOfficeError, DataErasure
 from bot import texts
+from bot.buttons import MENU, PERSON
 from bot.conversations import ConversationStore
 from bot.export import CHANNEL_PREFIX, Export, export_json
 from bot.export_pdf import export_pdf
@@ -33,10 +34,7 @@ logger = logging.getLogger(__name__)
 MY_DATA = "my_data"
 EXPORT, ERASE = "export", "erase"
 
-MENU = {"title": "🏠 Menu", "payload": "/main_menu"}
-PERSON = {"title": "🙋 Parla con una persona", "payload": "/human_handoff"}
 DELETE = {"title": "🗑️ Cancella", "payload": "/data_delete"}
-
 
 
 def requested(answers: list[RasaMessage]) -> tuple[str | None, list[RasaMessage]]:
@@ -116,16 +114,22 @@ class PersonalData:
             export = await self.collect(chat_id, user_id)
         except (BackOfficeError, SQLAlchemyError) as error:
             logger.warning("Data export failed: %s", type(error).__name__)
-            await self._bot.send_message(chat_id, texts.MY_DATA_UNAVAILABLE, reply_markup=keyboard([MENU, PERSON]))
+            await self._bot.send_message(
+                chat_id, texts.MY_DATA_UNAVAILABLE, reply_markup=keyboard([MENU, PERSON])
+            )
             return
         day = export.generated_at.astimezone(ROME).date()
         await self._bot.send_document(
             chat_id, InputFile(export_pdf(export), filename=_filename(day, "pdf")), caption=texts.MY_DATA_PDF
         )
         await self._bot.send_document(
-            chat_id, InputFile(export_json(export), filename=_filename(day, "json")), caption=texts.MY_DATA_JSON
+            chat_id,
+            InputFile(export_json(export), filename=_filename(day, "json")),
+            caption=texts.MY_DATA_JSON,
         )
-        await self._bot.send_message(chat_id, texts.MY_DATA_SENT, reply_markup=keyboard([DELETE, MENU, PERSON]))
+        await self._bot.send_message(
+            chat_id, texts.MY_DATA_SENT, reply_markup=keyboard([DELETE, MENU, PERSON])
+        )
 
     async def erase(self, chat_id: int, user_id: int) -> list[int]:
         """Forget the conversation and the tickets, then what the back office keeps; the
@@ -135,7 +139,9 @@ class PersonalData:
             tickets = await self._forget_chat(chat_id, str(user_id))
         except SQLAlchemyError as error:
             logger.warning("Conversation not erased: %s", type(error).__name__)
-            await self._bot.send_message(chat_id, texts.MY_DATA_NOT_ERASED, reply_markup=keyboard([MENU, PERSON]))
+            await self._bot.send_message(
+                chat_id, texts.MY_DATA_NOT_ERASED, reply_markup=keyboard([MENU, PERSON])
+            )
             return []
         try:
             erasure = await self._backoffice.identity.erase_my_data(f"{CHANNEL_PREFIX}{user_id}")
@@ -156,7 +162,9 @@ class PersonalData:
                     logger.warning("Another chat's conversation not erased: %s", type(error).__name__)
                 else:
                     erased.append(int(other_id))
-        await self._bot.send_message(chat_id, erased_text(erasure, tickets), reply_markup=keyboard([MENU, PERSON]))
+        await self._bot.send_message(
+            chat_id, erased_text(erasure, tickets), reply_markup=keyboard([MENU, PERSON])
+        )
         return erased
 
     async def _forget_chat(self, chat_id: int, sender_id: str) -> int:

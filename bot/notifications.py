@@ -19,6 +19,7 @@ from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
 
 from backend_client import BackOfficeClient, BackOfficeError, Delivery, FeedEvent
 from bot import announcements
+from bot.buttons import MENU
 from bot.health import DELIVERIES
 from bot.render import Renderer
 from sportello.clock import ROME
@@ -41,7 +42,6 @@ class Notice:
     attachment: dict[str, Any] | None = None
 
 
-MENU = {"title": "🏠 Menu", "payload": "/main_menu"}
 MY_TAXES = {"title": "💶 I miei tributi", "payload": "/tax_check"}
 MY_BOOKINGS = {"title": "📅 I miei appuntamenti", "payload": "/appointment_list"}
 
@@ -157,7 +157,9 @@ class NotificationRelay:
         try:
             while True:
                 if len(in_hand) <= self._batch:
-                    claimed = await self._client.events.claim(limit=self._batch, lease_seconds=self._lease_seconds)
+                    claimed = await self._client.events.claim(
+                        limit=self._batch, lease_seconds=self._lease_seconds
+                    )
                     in_hand.update(asyncio.create_task(self._deliver(delivery)) for delivery in claimed)
                     handled += len(claimed)
                     if not claimed:

@@ -32,7 +32,11 @@ class SlidingWindow:
     """
 
     def __init__(
-        self, rate: int = MESSAGES, period: float = WINDOW_SECONDS, *, clock: Callable[[], float] | None = None
+        self,
+        rate: int = MESSAGES,
+        period: float = WINDOW_SECONDS,
+        *,
+        clock: Callable[[], float] | None = None,
     ) -> None:
         self.rate, self.period = rate, period
         self._clock = clock

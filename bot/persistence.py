@@ -52,7 +52,9 @@ class SharedKeyboards(CallbackDataCache):
         if replaced is not reply_markup:
             key = next(
                 str(button.callback_data)[:_UUID]
-                for row in replaced.inline_keyboard for button in row if isinstance(button.callback_data, str)
+                for row in replaced.inline_keyboard
+                for button in row
+                if isinstance(button.callback_data, str)
             )
             self.unsaved.append(self._keyboard_data[key])
         return replaced
@@ -64,7 +66,7 @@ class SharedKeyboards(CallbackDataCache):
             await self.store.save_keyboards(k.to_tuple() for k in pending)
         except BaseException:
             # Tried again before the next call to Telegram; no more than the cache holds.
-            self.unsaved = (pending + self.unsaved)[-self.maxsize:]
+            self.unsaved = (pending + self.unsaved)[-self.maxsize :]
             raise
 
     async def resolve(self, query: CallbackQuery) -> None:
@@ -91,12 +93,24 @@ class SharedStateBot(ExtBot[Any]):
     """PTB's ExtBot whose button cache is shared, and saved before each call to Telegram."""
 
     def __init__(
-        self, token: str, *, store: BotStateStore, buttons_kept: int, base_url: str, base_file_url: str,
-        request: BaseRequest, get_updates_request: BaseRequest, rate_limiter: BaseRateLimiter[Any],
+        self,
+        token: str,
+        *,
+        store: BotStateStore,
+        buttons_kept: int,
+        base_url: str,
+        base_file_url: str,
+        request: BaseRequest,
+        get_updates_request: BaseRequest,
+        rate_limiter: BaseRateLimiter[Any],
     ) -> None:
         super().__init__(
-            token, base_url=base_url, base_file_url=base_file_url, request=request,
-            get_updates_request=get_updates_request, rate_limiter=rate_limiter,
+            token,
+            base_url=base_url,
+            base_file_url=base_file_url,
+            request=request,
+            get_updates_request=get_updates_request,
+            rate_limiter=rate_limiter,
             arbitrary_callback_data=buttons_kept,
         )
         with self._unfrozen():

@@ -39,7 +39,9 @@ def button(title: str, payload: str) -> InlineKeyboardButton:
 
 def keyboard(buttons: list[dict[str, Any]]) -> InlineKeyboardMarkup | None:
     """One big button per row: easy to read and to press for everyone."""
-    rows = [[button(str(b["title"]), str(b["payload"]))] for b in buttons if b.get("title") and b.get("payload")]
+    rows = [
+        [button(str(b["title"]), str(b["payload"]))] for b in buttons if b.get("title") and b.get("payload")
+    ]
     return InlineKeyboardMarkup(rows) if rows else None
 
 
@@ -82,9 +84,7 @@ class Renderer:
             response.raise_for_status()
             return await response.read()
 
-    async def send_text(
-        self, chat_id: int, text: str, buttons: list[dict[str, Any]] | None = None
-    ) -> None:
+    async def send_text(self, chat_id: int, text: str, buttons: list[dict[str, Any]] | None = None) -> None:
         await self._send_pieces(chat_id, text, keyboard(buttons or []))
 
     async def send_attachment(self, chat_id: int, attachment: dict[str, Any]) -> None:
@@ -135,7 +135,13 @@ class Renderer:
             elif isinstance(markup, InlineKeyboardMarkup):
                 rows = [*markup.inline_keyboard, [simple_mode.back_to_big_buttons()]]
                 markup = InlineKeyboardMarkup(rows)
-        elif display is not None and display.simple and not display.keyboard_on_screen and markup is None and text:
+        elif (
+            display is not None
+            and display.simple
+            and not display.keyboard_on_screen
+            and markup is None
+            and text
+        ):
             # The first words of a chat bring the big buttons with them, with no extra message.
             markup = simple_mode.big_keyboard()
             display.keyboard_on_screen = True

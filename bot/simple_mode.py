@@ -52,8 +52,13 @@ KEYBOARD_LABELS: tuple[str, ...] = (*(b.label for b in BIG_BUTTONS), SETTINGS_LA
 # buttons are exactly the main menu is shown, in simple mode, as the big keyboard instead.
 MAIN_MENU_PAYLOADS = frozenset(
     {
-        "/practice_submit", "/practice_status", "/tax_check", "/appointment_book", "/help",
-        "/privacy_request", "/human_handoff",
+        "/practice_submit",
+        "/practice_status",
+        "/tax_check",
+        "/appointment_book",
+        "/help",
+        "/privacy_request",
+        "/human_handoff",
     }
 )
 _KEYBOARD_PAYLOADS = frozenset(b.payload for b in BIG_BUTTONS)
@@ -86,7 +91,7 @@ _MODE_WORDS = re.compile(r"\bmodalita\s+(semplice|compatta)\b")
 
 
 def requested_mode(text: str) -> str | None:
-    """"modalità compatta", "passa alla modalità semplice"…: the mode a short message asks for."""
+    """ "modalità compatta", "passa alla modalità semplice"…: the mode a short message asks for."""
     plain = _without_accents(normalise(text))
     if len(plain.split()) > 6:
         return None

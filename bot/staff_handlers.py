@@ -27,7 +27,9 @@ async def relay_during_handoff(update: Update, context: ContextTypes.DEFAULT_TYP
         return
     if message.text and simple_mode.payload_of_label(message.text) is not None:
         # A big button means the assistant, not a message for the clerk: say how to go back.
-        await context.bot.send_message(chat.id, texts.BIG_BUTTON_DURING_HANDOFF, reply_markup=leave_keyboard(ticket))
+        await context.bot.send_message(
+            chat.id, texts.BIG_BUTTON_DURING_HANDOFF, reply_markup=leave_keyboard(ticket)
+        )
         raise ApplicationHandlerStop
     await handoffs.relay_from_citizen(ticket, message)
     raise ApplicationHandlerStop

@@ -62,7 +62,11 @@ class UserDataRow(Base):
 def encode_button(value: object) -> Any:
     """A button's meaning as JSON: {"kind": …, "fields": {…}} or {"value": …}."""
     kind = type(value).__name__
-    if dataclasses.is_dataclass(value) and not isinstance(value, type) and BUTTON_KINDS.get(kind) is type(value):
+    if (
+        dataclasses.is_dataclass(value)
+        and not isinstance(value, type)
+        and BUTTON_KINDS.get(kind) is type(value)
+    ):
         return {"kind": kind, "fields": dataclasses.asdict(value)}
     if value is None or isinstance(value, str | int | float | bool):
         return {"value": value}
@@ -103,7 +107,9 @@ class BotStateStore:
     async def close(self) -> None:
         await self._engine.dispose()
 
-    def _upsert(self, table: type[Base], values: list[dict[str, Any]], key: str, columns: Iterable[str]) -> Any:
+    def _upsert(
+        self, table: type[Base], values: list[dict[str, Any]], key: str, columns: Iterable[str]
+    ) -> Any:
         dialect = postgresql if self._engine.dialect.name == "postgresql" else sqlite
         statement = dialect.insert(table).values(values)
         return statement.on_conflict_do_update(
@@ -112,7 +118,10 @@ class BotStateStore:
 
     async def save_keyboards(self, keyboards: Iterable[tuple[str, float, Mapping[str, object]]]) -> None:
         """Save keyboards (uuid, last use, buttons) before Telegram shows them."""
-        rows = [{"uuid": uuid, "used_at": used, "buttons": encode_buttons(buttons)} for uuid, used, buttons in keyboards]
+        rows = [
+            {"uuid": uuid, "used_at": used, "buttons": encode_buttons(buttons)}
+            for uuid, used, buttons in keyboards
+        ]
         if not rows:
             return
         await self.prepare()
@@ -126,22 +135,28 @@ class BotStateStore:
         """The buttons of a keyboard shown by any replica, or None when it is unknown or gone."""
         await self.prepare()
         async with self._engine.connect() as connection:
-            text = (await connection.execute(select(KeyboardRow.buttons).where(KeyboardRow.uuid == uuid))).scalar()
+            text = (
+                await connection.execute(select(KeyboardRow.buttons).where(KeyboardRow.uuid == uuid))
+            ).scalar()
         return None if text is None else decode_buttons(text)
 
     async def touch(self, uuid: str) -> None:
         """A button of this keyboard was pressed: it is among the last to go."""
         await self.prepare()
         async with self._engine.begin() as connection:
-            await connection.execute(update(KeyboardRow).where(KeyboardRow.uuid == uuid).values(used_at=time.time()))
+            await connection.execute(
+                update(KeyboardRow).where(KeyboardRow.uuid == uuid).values(used_at=time.time())
+            )
 
     async def prune(self) -> int:
         """Keep the `keyboards_kept` keyboards used last, as each replica's cache does."""
         async with self._engine.begin() as connection:
             oldest_kept = (
                 await connection.execute(
-                    select(KeyboardRow.used_at).order_by(KeyboardRow.used_at.desc())
-                    .offset(self.keyboards_kept - 1).limit(1)
+                    select(KeyboardRow.used_at)
+                    .order_by(KeyboardRow.used_at.desc())
+                    .offset(self.keyboards_kept - 1)
+                    .limit(1)
                 )
             ).scalar()
             if oldest_kept is None:
@@ -152,7 +167,9 @@ class BotStateStore:
     async def user_data(self, user_id: int) -> dict[str, Any] | None:
         await self.prepare()
         async with self._engine.connect() as connection:
-            text = (await connection.execute(select(UserDataRow.data).where(UserDataRow.user_id == user_id))).scalar()
+            text = (
+                await connection.execute(select(UserDataRow.data).where(UserDataRow.user_id == user_id))
+            ).scalar()
         return None if text is None else dict(json.loads(text))
 
     async def save_user_data(self, user_id: int, data: Mapping[str, Any]) -> None:

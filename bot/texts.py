@@ -30,7 +30,10 @@ VIDEO = (
 CONTACT = "Grazie, ma non mi serve un numero di telefono e non lo tengo. Scegli qui sotto cosa ti serve."
 DICE = "🎲 Io non so giocare, ma posso aiutarti con i servizi del Comune. Scegli qui sotto cosa ti serve."
 POLL = "Non so rispondere ai sondaggi. Scegli qui sotto cosa ti serve, oppure scrivimi."
-UNSUPPORTED_MESSAGE = "Questo tipo di messaggio non lo so leggere. Scegli qui sotto cosa ti serve, oppure scrivimi."
+UNSUPPORTED_MESSAGE = (
+    "Questo tipo di messaggio non lo so leggere. Scegli qui sotto cosa ti serve, oppure scrivimi."
+)
+
 
 # Modalità semplice (big buttons always under the chat) or compatta (buttons in the messages).
 def call_the_switchboard(switchboard: str) -> str:
@@ -61,9 +64,7 @@ COMPACT_MODE_ON = (
     "Fatto: modalità compatta. Ho tolto i pulsanti grandi: ora i pulsanti sono dentro i messaggi. "
     "Per riaverli tocca «🔠 Pulsanti grandi» nel menu, oppure scrivi «modalità semplice»."
 )
-UNEXPECTED_ERROR = (
-    f"Scusa, qualcosa è andato storto. Riprova, oppure chiama il centralino: {PHONE}."
-)
+UNEXPECTED_ERROR = f"Scusa, qualcosa è andato storto. Riprova, oppure chiama il centralino: {PHONE}."
 FILE_TOO_LARGE = (
     "Questo file è troppo grande: posso ricevere file fino a 20 MB. "
     "Prova a mandarlo più leggero, oppure chiedi a una persona."
@@ -85,9 +86,7 @@ def file_quota_reached(max_files: int | None, max_mb: int | None, retry_after: f
         else ""
     )
     hours = math.ceil(retry_after / 3600) if retry_after else None
-    when = (
-        "tra meno di un'ora" if hours == 1 else f"tra circa {hours} ore" if hours else "più tardi"
-    )
+    when = "tra meno di un'ora" if hours == 1 else f"tra circa {hours} ore" if hours else "più tardi"
     return (
         f"Hai già mandato tutti i file che si possono mandare in un giorno{limit}. "
         f"Riprova {when}, oppure chiedi a una persona."
@@ -110,9 +109,7 @@ MY_DATA_UNAVAILABLE = (
     "In questo momento non riesco a preparare i tuoi dati: il sistema del Comune non risponde. "
     "Non ho perso nulla: riprova tra qualche minuto."
 )
-MY_DATA_NOT_ERASED = (
-    "In questo momento non riesco a cancellare i tuoi dati. Non ho cancellato nulla: riprova tra qualche minuto."
-)
+MY_DATA_NOT_ERASED = "In questo momento non riesco a cancellare i tuoi dati. Non ho cancellato nulla: riprova tra qualche minuto."
 MY_DATA_HALF_ERASED = (
     "Ho cancellato la nostra conversazione, ma il sistema del Comune non risponde: la chat è ancora "
     "collegata al tuo profilo. Riprova tra qualche minuto con «🗑️ Cancella»."

@@ -60,7 +60,7 @@ def test_a_cie_booking_by_buttons_only_gives_a_ticket_with_a_qr_code(citizen: Te
     # A task done: the avvisi are offered, once, after the ticket; «No, grazie» is taken kindly.
     offer = [m for m in ticket if "gli avvisi del Comune" in m.content]
     assert len(offer) == 1 and ticket[-1] is offer[0]
-    assert offer[0].buttons == ["🔔 Sì, scelgo gli avvisi", "No, grazie"]
+    assert offer[0].buttons == ["🔔 Sì, scelgo gli avvisi", "No, grazie", "🏠 Menu", "🙋 Parla con una persona"]
     declined = press_and_wait(citizen, offer, "No, grazie")
     assert "niente avvisi" in said(declined) and "«avvisi»" in said(declined)
 
