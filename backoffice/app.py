@@ -9,6 +9,7 @@ from aiohttp import web
 from backoffice.announcements.routes import announcement_routes, waste_reminder_job
 from backoffice.appkeys import CLOCK, ENGINE, SESSIONMAKER, SETTINGS
 from backoffice.appointments.routes import setup_appointments
+from backoffice.console.routes import setup_console
 from backoffice.db import create_engine, create_sessionmaker
 from backoffice.events.routes import event_routes
 from backoffice.housekeeping import housekeeping_job, housekeeping_routes
@@ -25,7 +26,6 @@ from backoffice.http.middleware import (
 from backoffice.identity.routes import identity_routes
 from backoffice.mydata import mydata_routes
 from backoffice.practices.routes import practice_routes
-from backoffice.staff import STAFF_LOGINS, LoginThrottle, staff_routes
 from backoffice.taxes.routes import payment_reminder_job, tax_routes
 from backoffice.templating import setup_templates
 from sportello.clock import Clock
@@ -70,8 +70,7 @@ def create_app(settings: Settings | None = None) -> web.Application:
     app.add_routes(health_routes)
     app.add_routes(practice_routes)
     app.add_routes(identity_routes)
-    app.add_routes(staff_routes)
-    app[STAFF_LOGINS] = LoginThrottle()
+    setup_console(app)
     app.add_routes(tax_routes)
     app.add_routes(event_routes)
     app.add_routes(housekeeping_routes)

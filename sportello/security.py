@@ -17,14 +17,13 @@ MIN_SECRET_BYTES = 32
 
 # The secrets each process holds (least privilege: a process is checked on its own ones).
 _SECRETS_OF: dict[Process, tuple[str, ...]] = {
-    "backoffice": ("backoffice_api_key", "backoffice_staff_password", "backoffice_file_secret"),
+    "backoffice": ("backoffice_api_key", "backoffice_file_secret"),
     "actions": ("backoffice_api_key", "action_server_token"),
     "rasa": ("action_server_token",),
     "bot": ("backoffice_api_key", "webhook_secret"),
 }
 ALL_SECRETS = (
     "backoffice_api_key",
-    "backoffice_staff_password",
     "backoffice_file_secret",
     "action_server_token",
     "webhook_secret",

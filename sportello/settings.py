@@ -30,8 +30,6 @@ class Settings(BaseSettings):
     # Secrets: each has its own purpose; the development defaults are documented in
     # SECURITY.md and refused in production.
     backoffice_api_key: SecretStr = SecretStr("dev-backoffice-key")
-    # The staff page's password (any user name).
-    backoffice_staff_password: SecretStr = SecretStr("dev-staff-password")
     # Signs the short-lived links of certificates, receipts, checkouts and tickets.
     backoffice_file_secret: SecretStr = SecretStr("dev-file-link-secret")
     # Rasa sends it to the action server (endpoints.yml), which refuses calls without it.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from aiohttp.test_utils import TestClient
@@ -9,7 +10,6 @@ from aiohttp.test_utils import TestClient
 Client = TestClient[Any, Any]
 
 API_KEY = "test-backoffice-key"  # the key tests/backoffice/conftest.py gives the server
-STAFF_PASSWORD = "test-staff-password"  # the staff page's own password, never the API key
 FILE_SECRET = "test-file-link-secret"  # signs file, receipt and checkout links
 AUTH = {"X-API-Key": API_KEY}
 
@@ -31,3 +31,32 @@ async def link(http: Client, user: int, fiscal_code: str) -> None:
     code = await link_code(http, fiscal_code)
     response = await http.post("/v1/channel-links", json={"code": code}, headers=chat(user))
     assert response.status == 201, await response.text()
+
+
+DEMO_STAFF_SUFFIX = "-demo-2026"  # the demo accounts' password: user name + this (backoffice/db/seed.py)
+_CSRF = re.compile(r'name="csrf" value="([^"]+)"')
+
+
+def csrf_of(html: str) -> str:
+    """The CSRF token a console page puts in its forms."""
+    found = _CSRF.search(html)
+    assert found is not None, "no form with a CSRF token on the page"
+    return found.group(1)
+
+
+async def console_login(http: Client, username: str, password: str | None = None) -> str:
+    """Log in to the console as a person of the office; the session's CSRF token."""
+    form = await http.get("/staff/login")
+    response = await http.post(
+        "/staff/login",
+        data={
+            "utente": username,
+            "password": password if password is not None else username + DEMO_STAFF_SUFFIX,
+            "csrf": csrf_of(await form.text()),
+            "dopo": "/staff",
+        },
+        allow_redirects=False,
+    )
+    assert response.status == 303, await response.text()
+    home = await http.get("/staff/registro" if username in ("admin", "responsabile") else "/staff")
+    return csrf_of(await home.text())

@@ -150,7 +150,6 @@ def base_env(tmp: Path) -> dict[str, str]:
             # Rasa's tracker store of this run, and the same file as the back office reaches it.
             "TRACKER_STORE_URL": f"sqlite+aiosqlite:///{tmp / 'rasa-tracker.db'}",
             "BACKOFFICE_API_KEY": "test-service-key",
-            "BACKOFFICE_STAFF_PASSWORD": "test-staff-password",
             "BACKOFFICE_FILE_SECRET": "test-file-link-secret",
             "ACTION_SERVER_TOKEN": "test-action-server-token",
             "RASA_TELEMETRY_ENABLED": "false",

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from argon2 import PasswordHasher
 from codicefiscale import codicefiscale
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
@@ -178,7 +180,42 @@ def _tax(
     )
 
 
+# The console's demo accounts, one per role (development only; the password is the user
+# name followed by "-demo-2026", e.g. operatore-demo-2026).
+DEMO_STAFF = (
+    ("operatore", "Marco Bianchi", "operatore"),
+    ("responsabile", "Laura Conti", "responsabile"),
+    ("pubblicatore", "Sara Neri", "pubblicatore"),
+    ("admin", "Paolo Ferri", "admin"),
+)
+DEMO_STAFF_PASSWORD_SUFFIX = "-demo-2026"
+
+
+@functools.cache
+def _demo_staff_hashes() -> dict[str, str]:
+    # Hashed once per process: Argon2 is slow on purpose, and tests seed many databases.
+    hasher = PasswordHasher()
+    return {username: hasher.hash(username + DEMO_STAFF_PASSWORD_SUFFIX) for username, _, _ in DEMO_STAFF}
+
+
+def _add_demo_staff(session: AsyncSession, now: datetime) -> None:
+    hashes = _demo_staff_hashes()
+    for username, name, role in DEMO_STAFF:
+        session.add(
+            models.StaffUser(
+                username=username,
+                display_name=name,
+                role=role,
+                password_hash=hashes[username],
+                active=True,
+                failed_logins=0,
+                created_at=now,
+            )
+        )
+
+
 def _add_demo_world(session: AsyncSession, now: datetime) -> None:
+    _add_demo_staff(session, now)
     for service in COUNTER_SERVICES:
         session.add(models.CounterService(**service))
     types = {item["code"]: models.PracticeType(**item) for item in PRACTICE_TYPES}

@@ -21,7 +21,7 @@ from backoffice.app import AccessLogger, create_app
 from backoffice.db import create_engine, create_sessionmaker, migrate
 from backoffice.db.seed import seed_demo_data
 from sportello.settings import Settings
-from tests.backoffice_http import API_KEY, FILE_SECRET, STAFF_PASSWORD
+from tests.backoffice_http import API_KEY, FILE_SECRET
 
 POSTGRES_ADMIN_URL = os.environ.get(
     "BACKOFFICE_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
@@ -86,7 +86,6 @@ def _settings(database_url: str, api_key: str = API_KEY) -> Settings:
         _env_file=None,  # type: ignore[call-arg]
         database_url=database_url,
         backoffice_api_key=SecretStr(api_key),
-        backoffice_staff_password=SecretStr(STAFF_PASSWORD),
         backoffice_file_secret=SecretStr(FILE_SECRET),
         seed_demo_data=True,
     )

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import base64
-import re
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -22,7 +20,7 @@ from backoffice.db.seed import DEMO_CITIZENS
 from backoffice.events.repository import EventRepository
 from sportello.clock import Clock
 from sportello.settings import Settings
-from tests.backoffice_http import AUTH, STAFF_PASSWORD, link
+from tests.backoffice_http import AUTH, console_login, link
 
 Client = TestClient[Any, Any]
 GIULIA = DEMO_CITIZENS[1].fiscal_code
@@ -195,11 +193,11 @@ async def test_the_outbox_needs_the_service_key(clock_and_http: tuple[Clock, Cli
 __all__ = ["aiohttp"]
 
 
-async def test_the_staff_page_shows_the_undelivered_and_puts_one_back_in_the_queue(
+async def test_the_console_shows_the_undelivered_and_puts_one_back_in_the_queue(
     clock_and_http: tuple[Clock, Client], seeded_engine: AsyncEngine
 ) -> None:
     _, http = clock_and_http
-    staff = {"Authorization": "Basic " + base64.b64encode(f"m.bianchi:{STAFF_PASSWORD}".encode()).decode()}
+    csrf = await console_login(http, "operatore")
     await _event(seeded_engine, chat="telegram:7601")
     [gone] = await _claim(http)
     await http.post(
@@ -207,21 +205,17 @@ async def test_the_staff_page_shows_the_undelivered_and_puts_one_back_in_the_que
         headers=AUTH,
     )
 
-    page = await (await http.get("/staff", headers=staff)).text()
-    assert "Notifiche non consegnate" in page
-    assert "Non consegnate: 1." in page
+    page = await (await http.get("/staff/notifiche")).text()
+    assert "Non consegnate: 1" in page
     assert "Cambio di stato di una pratica" in page and "Forbidden" in page
     assert "telegram:7601" not in page, "the office sees what failed, not whose chat"
-    token = re.search(r'action="/staff/deliveries/(\d+)/retry"><input type="hidden" name="token" value="([0-9a-f]+)"', page)
-    assert token is not None and int(token.group(1)) == gone["id"]
+    assert f'action="/staff/notifiche/{gone["id"]}/riprova"' in page
 
-    forged = await http.post(token.group(0).split('"')[1], data={"token": "forged"}, headers=staff, allow_redirects=False)
+    forged = await http.post(f"/staff/notifiche/{gone['id']}/riprova", data={"csrf": "forged"}, allow_redirects=False)
     assert forged.status == 403
-    retried = await http.post(
-        f"/staff/deliveries/{gone['id']}/retry", data={"token": token.group(2)}, headers=staff, allow_redirects=False
-    )
+    retried = await http.post(f"/staff/notifiche/{gone['id']}/riprova", data={"csrf": csrf}, allow_redirects=False)
     assert retried.status == 303 and "rimessa+in+coda" in retried.headers["Location"]
     again = await _claim(http)
     assert [(d["id"], d["attempts"]) for d in again] == [(gone["id"], 1)], "counted afresh from the retry"
-    page = await (await http.get("/staff", headers=staff)).text()
+    page = await (await http.get("/staff/notifiche")).text()
     assert "Nessuna notifica da controllare." in page

@@ -6,7 +6,6 @@ Against the real back office on SQLite and PostgreSQL.
 from __future__ import annotations
 
 import asyncio
-import base64
 import re
 import uuid
 import zlib
@@ -28,7 +27,7 @@ from backoffice.db import create_sessionmaker, models
 from backoffice.db.seed import DEMO_CITIZENS
 from bot import texts
 from sportello.settings import Settings
-from tests.backoffice_http import API_KEY, AUTH, FILE_SECRET, STAFF_PASSWORD, Client, chat, link_code
+from tests.backoffice_http import API_KEY, AUTH, FILE_SECRET, Client, chat, link_code
 from tests.backoffice_http import link as link_http
 
 MARIO, GIULIA, ANNA = (citizen.fiscal_code for citizen in DEMO_CITIZENS)
@@ -1106,90 +1105,3 @@ async def test_invalid_transitions_are_refused_and_an_integration_request_needs_
     )
     assert archived.status == 200
 
-
-# --- the staff page -------------------------------------------------------------------
-
-
-def _basic(user: str, password: str) -> dict[str, str]:
-    token = base64.b64encode(f"{user}:{password}".encode()).decode()
-    return {"Authorization": f"Basic {token}"}
-
-
-async def test_the_staff_page_needs_basic_auth(http: Client) -> None:
-    anonymous = await http.get("/staff")
-    wrong = await http.get("/staff", headers=_basic("mario", "nope"))
-    # The service credential is not a staff login: each secret has one purpose.
-    service_key = await http.get("/staff", headers=_basic("mario", API_KEY))
-
-    assert anonymous.status == wrong.status == service_key.status == 401
-    assert anonymous.headers["WWW-Authenticate"].startswith("Basic ")
-
-
-async def test_wrong_staff_passwords_are_throttled_with_a_429_in_italian(
-    http: Client,
-) -> None:
-    wrong = [
-        (await http.get("/staff", headers=_basic("mario", f"guess-{n}"))).status
-        for n in range(5)
-    ]
-    # Now even the right password waits: nothing is checked while one has to wait.
-    right = await http.get("/staff", headers=_basic("m.bianchi", STAFF_PASSWORD))
-    post = await http.post(
-        "/staff/practices/2026/000122/transition",
-        data={"token": "x", "to": "archiviata"},
-        headers=_basic("m.bianchi", STAFF_PASSWORD),
-        allow_redirects=False,
-    )
-
-    assert wrong == [401] * 5
-    assert right.status == post.status == 429
-    assert int(right.headers["Retry-After"]) == 30
-    text = await right.text()
-    assert "Troppi tentativi con la password sbagliata" in text and "30 secondi" in text
-    assert "Pratiche" not in text
-
-
-async def test_the_staff_page_lists_pratiche_and_its_form_makes_a_transition(
-    http: Client,
-) -> None:
-    year = datetime.now(UTC).year
-    auth = _basic("m.bianchi", STAFF_PASSWORD)
-
-    page = await http.get("/staff", headers=auth)
-
-    html = await page.text()
-    assert page.status == 200
-    assert f"{year}/000122" in html
-    assert MARIO not in html
-    token = re.search(r'name="token" value="([0-9a-f]+)"', html)
-    assert token is not None
-    response = await http.post(
-        f"/staff/practices/{year}/000122/transition",
-        data={
-            "token": token.group(1),
-            "to": "in_istruttoria",
-            "note": "Presa in carico",
-        },
-        headers=auth,
-        allow_redirects=False,
-    )
-    assert response.status == 303
-    assert response.headers["Location"].startswith("/staff?")
-    await link(http, 70, ANNA)
-    detail = await http.get(f"/v1/practices/{year}/000122", headers=chat(70))
-    history = (await detail.json())["history"]
-    assert history[-1]["status"] == "in_istruttoria"
-    assert history[-1]["note"] == "Presa in carico"
-
-
-async def test_a_staff_form_without_its_token_is_refused(http: Client) -> None:
-    year = datetime.now(UTC).year
-
-    response = await http.post(
-        f"/staff/practices/{year}/000122/transition",
-        data={"token": "forged", "to": "archiviata"},
-        headers=_basic("m.bianchi", STAFF_PASSWORD),
-        allow_redirects=False,
-    )
-
-    assert response.status == 403

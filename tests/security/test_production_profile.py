@@ -15,7 +15,6 @@ from tests.stack import ROOT
 
 STRONG = {
     "backoffice_api_key": "k" * 40,
-    "backoffice_staff_password": "s" * 40,
     "backoffice_file_secret": "f" * 40,
     "action_server_token": "a" * 40,
     "webhook_secret": "w" * 40,
@@ -41,7 +40,7 @@ def test_production_with_strong_distinct_secrets_starts() -> None:
     ("field", "value", "said"),
     [
         ("backoffice_api_key", "dev-backoffice-key", "BACKOFFICE_API_KEY ha il valore predefinito"),
-        ("backoffice_staff_password", "dev-staff-password", "BACKOFFICE_STAFF_PASSWORD ha il valore predefinito"),
+        ("backoffice_file_secret", "dev-file-link-secret", "BACKOFFICE_FILE_SECRET ha il valore predefinito"),
         ("backoffice_file_secret", "corto", "BACKOFFICE_FILE_SECRET è più corto di 32 byte"),
         ("action_server_token", "dev-action-server-token", "ACTION_SERVER_TOKEN ha il valore predefinito"),
         ("action_server_token", "k" * 40, "ACTION_SERVER_TOKEN è uguale a BACKOFFICE_API_KEY"),
@@ -62,7 +61,7 @@ def test_production_refuses_webhook_mode_without_a_secret_and_demo_data() -> Non
 
 
 def test_each_process_checks_only_its_own_secrets() -> None:
-    settings = production(backoffice_staff_password=SecretStr("dev-staff-password"))
+    settings = production(backoffice_file_secret=SecretStr("dev-file-link-secret"))
     assert problems(settings, ["bot", "actions", "rasa"]) == []
     assert problems(settings, ["backoffice"]) != []
 

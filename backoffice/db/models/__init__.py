@@ -23,9 +23,15 @@ from backoffice.db.models.practices import (
     Upload,
 )
 from backoffice.db.models.shared import Delivery, Event, IdempotencyRecord, JobLease
+from backoffice.db.models.staff import PracticeNote, StaffAudit, StaffRole, StaffSession, StaffUser
 from backoffice.db.models.taxes import PaymentNotice, PaymentReceipt, TaxPosition
 
 __all__ = [
+    "StaffRole",
+    "StaffUser",
+    "StaffSession",
+    "StaffAudit",
+    "PracticeNote",
     "UTCDateTime",
     "utcnow",
     "PracticeStatus",

@@ -1,0 +1,1 @@
+"""The office's console at /staff: login per person, roles, audit; pratiche, sportello, avvisi."""
