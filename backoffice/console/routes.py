@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 import secrets
 from datetime import date, datetime, timedelta
@@ -113,7 +114,7 @@ async def login(request: web.Request) -> web.StreamResponse:
             unit_of_work(request), str(form.get("utente", "")), str(form.get("password", "")), now(request)
         )
     except AccountLocked as locked:
-        minutes = max(1, int((locked.until - now(request)).total_seconds() // 60) + 1)
+        minutes = max(1, math.ceil((locked.until - now(request)).total_seconds() / 60))
         response = render(
             request,
             "login.html",

@@ -374,14 +374,22 @@ async def practice_page(uow: UnitOfWork, year: int, number: int, today: date) ->
         )
 
 
-async def attachment(uow: UnitOfWork, year: int, number: int, upload_id: str) -> models.Upload:
+@dataclass(frozen=True)
+class Attachment:
+    filename: str
+    content_type: str
+    content: bytes
+
+
+async def attachment(uow: UnitOfWork, year: int, number: int, upload_id: str) -> Attachment:
+    """A file the citizen attached to this pratica (only under its own pratica)."""
     async with uow:
         staff = StaffRepository(uow.session)
         practice = await staff.practice(year, number)
         found = None if practice is None else await staff.upload(practice.id, upload_id)
         if found is None:
             raise NotFound("no such attachment")
-        return found
+        return Attachment(found.filename, found.content_type, found.content)
 
 
 async def assign(uow: UnitOfWork, clerk: Clerk, year: int, number: int, to_user: int | None, now: datetime) -> str:
