@@ -56,10 +56,11 @@ def test_the_public_listener_serves_only_the_public_pages(stack: Stack) -> None:
     assert httpx.get(f"{public}/health", timeout=10).status_code == 200
     assert httpx.get(f"{public}/v1/counter-services", headers=key, timeout=10).status_code == 404
     assert httpx.get(f"{public}/staff", timeout=10).status_code == 404
-    # The same calls on the internal listener: the API answers, the staff page asks a login.
+    # The same calls on the internal listener: the API answers, the console asks a login.
     internal = stack.env["BACKOFFICE_URL"]
     assert httpx.get(f"{internal}/v1/counter-services", headers=key, timeout=10).status_code == 200
-    assert httpx.get(f"{internal}/staff", timeout=10).status_code == 401
+    console = httpx.get(f"{internal}/staff", timeout=10)
+    assert console.status_code == 303 and console.headers["Location"].startswith("/staff/login")
     # A verification page is public: an unknown code is its own page, not the missing route.
     verify = httpx.get(f"{public}/verify/NOPE-NOPE", timeout=10)
     assert verify.status_code == 404 and "not found" not in verify.text
