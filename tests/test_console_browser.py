@@ -119,6 +119,11 @@ def test_a_clerk_works_a_pratica_and_the_citizen_is_told_in_the_chat(
     accessible(page, "04-sportello")
     page.get_by_role("link", name="Notifiche").click()
     accessible(page, "05-notifiche")
+    page.get_by_role("link", name="Tributi").click()
+    page.get_by_label("Codice fiscale del cittadino").fill(ANNA)
+    page.get_by_role("button", name="Cerca").click()
+    expect(page.get_by_role("heading", name="Posizioni")).to_be_visible()
+    accessible(page, "05-tributi")
     # A clerk does not reach the accounts page.
     page.goto(stack.env["BACKOFFICE_URL"] + "/staff/utenti")
     expect(page.get_by_role("heading", name="Non puoi aprire questa pagina")).to_be_visible()

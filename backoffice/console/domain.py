@@ -18,14 +18,15 @@ class Permission(enum.StrEnum):
     ASSEGNA = "assegna"  # give a pratica to a colleague
     SPORTELLO = "sportello"  # the day's appointments, check-in, completato, no-show
     AVVISI = "avvisi"  # publish avvisi to the citizens
+    TRIBUTI = "tributi"  # a citizen's tax positions, notices, payments and receipts
     AUDIT = "audit"  # read who did what
     UTENTI = "utenti"  # add and disable staff accounts
 
 
 ROLE_PERMISSIONS: dict[str, frozenset[Permission]] = {
-    StaffRole.OPERATORE: frozenset({Permission.PRATICHE, Permission.SPORTELLO}),
+    StaffRole.OPERATORE: frozenset({Permission.PRATICHE, Permission.SPORTELLO, Permission.TRIBUTI}),
     StaffRole.RESPONSABILE: frozenset(
-        {Permission.PRATICHE, Permission.ASSEGNA, Permission.SPORTELLO, Permission.AUDIT}
+        {Permission.PRATICHE, Permission.ASSEGNA, Permission.SPORTELLO, Permission.TRIBUTI, Permission.AUDIT}
     ),
     StaffRole.PUBBLICATORE: frozenset({Permission.AVVISI}),
     StaffRole.ADMIN: frozenset(Permission),

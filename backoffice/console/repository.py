@@ -215,6 +215,43 @@ class StaffRepository:
     async def counter_services(self) -> list[models.CounterService]:
         return list(await self._session.scalars(select(models.CounterService).order_by(models.CounterService.name)))
 
+    # --- tributi ----------------------------------------------------------------------
+
+    async def citizen_by_fiscal_code(self, fiscal_code: str) -> models.Citizen | None:
+        return await self._session.scalar(select(models.Citizen).where(models.Citizen.fiscal_code == fiscal_code))
+
+    async def tax_positions(self, citizen_id: int) -> list[models.TaxPosition]:
+        return list(
+            await self._session.scalars(
+                select(models.TaxPosition)
+                .where(models.TaxPosition.citizen_id == citizen_id)
+                .order_by(models.TaxPosition.due_date, models.TaxPosition.id)
+            )
+        )
+
+    async def notices_of(self, citizen_id: int) -> list[tuple[models.PaymentNotice, models.TaxPosition]]:
+        rows = await self._session.execute(
+            select(models.PaymentNotice, models.TaxPosition)
+            .join(models.TaxPosition, models.TaxPosition.id == models.PaymentNotice.position_id)
+            .where(models.TaxPosition.citizen_id == citizen_id)
+            .order_by(models.PaymentNotice.created_at.desc())
+        )
+        return [(n, p) for n, p in rows.all()]
+
+    async def receipts(
+        self, limit: int, citizen_id: int | None = None
+    ) -> list[tuple[models.PaymentReceipt, models.PaymentNotice, models.TaxPosition]]:
+        query = (
+            select(models.PaymentReceipt, models.PaymentNotice, models.TaxPosition)
+            .join(models.PaymentNotice, models.PaymentNotice.id == models.PaymentReceipt.notice_id)
+            .join(models.TaxPosition, models.TaxPosition.id == models.PaymentNotice.position_id)
+            .order_by(models.PaymentReceipt.paid_at.desc())
+            .limit(limit)
+        )
+        if citizen_id is not None:
+            query = query.where(models.TaxPosition.citizen_id == citizen_id)
+        return [(r, n, p) for r, n, p in (await self._session.execute(query)).all()]
+
     # --- avvisi ----------------------------------------------------------------------
 
     async def announcements(self, limit: int) -> list[tuple[models.Announcement, models.AnnouncementTopic]]:

@@ -10,6 +10,7 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 from aiohttp import web
+from codicefiscale import codicefiscale
 
 from backoffice.announcements import services as announcements
 from backoffice.appointments import services as appointments
@@ -34,6 +35,8 @@ from backoffice.events import services as outbox
 from backoffice.http.request import now, today, unit_of_work
 from backoffice.practices.domain import ALLOWED_TRANSITIONS
 from backoffice.practices.texts import status_label
+from backoffice.taxes import services as taxes
+from backoffice.taxes.routes import payee as tax_payee
 from backoffice.templating import environment
 from sportello import formatting
 from sportello.clock import ROME, local
@@ -77,6 +80,8 @@ def setup_console(app: web.Application) -> None:
         desk_label=lambda status: DESK_LABELS.get(status, status),
         role_label=lambda role: ROLE_LABELS.get(role, role),
         event_label=lambda kind: EVENT_LABELS.get(kind, kind.replace("_", " ")),
+        euro=formatting.euro,
+        grouped=formatting.grouped,
     )
     app.add_routes(console_routes)
     app.router.add_static("/staff/static/", STATIC, name="console_static", append_version=True)
@@ -368,6 +373,40 @@ async def desk_status(request: web.Request, clerk: Clerk) -> web.StreamResponse:
         raise back(location, error="Non si può: controlla l'orario e lo stato della prenotazione.") from None
     label = DESK_LABELS.get(to, to)
     raise back(location, message=f"{code}: {label}." if changed else f"{code} era già: {label}.")
+
+
+# --- tributi --------------------------------------------------------------------------
+
+
+@console_routes.get("/staff/tributi")
+@page(Permission.TRIBUTI, nav="tributi")
+async def taxes_page(request: web.Request, clerk: Clerk) -> web.StreamResponse:
+    raw = request.query.get("cf", "").strip().upper().replace(" ", "")[:16]
+    found = None
+    if raw:
+        if not codicefiscale.is_valid(raw):
+            raise back("/staff/tributi", error="Codice fiscale non valido: controlla le 16 lettere e cifre.")
+        found = await services.tax_file(unit_of_work(request), clerk, raw, now(request))
+    payments = await services.recent_payments(unit_of_work(request)) if not raw else []
+    return render(request, "taxes.html", {"cf": raw, "found": found, "payments": payments})
+
+
+@console_routes.get("/staff/tributi/ricevute/{receipt_id}")
+@page(Permission.TRIBUTI)
+async def receipt(request: web.Request, clerk: Clerk) -> web.StreamResponse:
+    raw = request.match_info["receipt_id"]
+    if not raw.isdigit() or len(raw) > 18:
+        raise web.HTTPNotFound()
+    stored = await taxes.receipt_file(unit_of_work(request), int(raw), tax_payee(request))
+    return web.Response(
+        body=stored.content,
+        content_type=stored.content_type,
+        headers={
+            "Content-Disposition": f'inline; filename="{stored.filename}"',
+            "Cache-Control": "no-store",
+            "X-Content-Type-Options": "nosniff",
+        },
+    )
 
 
 # --- avvisi ----------------------------------------------------------------------------

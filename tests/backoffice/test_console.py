@@ -179,9 +179,9 @@ async def test_an_idle_session_expires(http: Client, clock: Clock) -> None:
 @pytest.mark.parametrize(
     ("role", "allowed", "refused"),
     [
-        ("operatore", ["/staff/pratiche", "/staff/sportello", "/staff/notifiche"], ["/staff/utenti", "/staff/registro", "/staff/avvisi"]),
+        ("operatore", ["/staff/pratiche", "/staff/sportello", "/staff/notifiche", "/staff/tributi"], ["/staff/utenti", "/staff/registro", "/staff/avvisi"]),
         ("responsabile", ["/staff/pratiche", "/staff/registro"], ["/staff/utenti", "/staff/avvisi"]),
-        ("pubblicatore", ["/staff/avvisi"], ["/staff/pratiche", "/staff/sportello", "/staff/utenti"]),
+        ("pubblicatore", ["/staff/avvisi"], ["/staff/pratiche", "/staff/sportello", "/staff/tributi", "/staff/utenti"]),
         ("admin", ["/staff/utenti", "/staff/registro", "/staff/avvisi", "/staff/pratiche"], []),
     ],
 )
@@ -414,3 +414,37 @@ async def test_the_admin_adds_and_disables_an_account_whose_sessions_end_at_once
     assert ended.status == 303 and ended.headers["Location"].startswith("/staff/login")
     lines = await audit_lines(http)
     assert "admin · utente creato · g.verdi" in lines and "admin · utente disattivato · g.verdi" in lines
+
+
+# --- tributi ---------------------------------------------------------------------------------
+
+
+async def test_the_office_sees_a_citizens_taxes_and_payments_and_the_look_up_is_audited(
+    http: Client, second: Client
+) -> None:
+    from tests.backoffice.test_backoffice_payments import checkout_path, notice, taxes
+
+    await link(http, 96, ANNA)
+    tari = next(item for item in await taxes(http, 96) if item["tax_type"] == "TARI")
+    issued = await notice(http, 96, tari["id"])
+    assert (await http.post(checkout_path(issued))).status == 200
+    await console_login(http, "operatore")
+
+    latest = await (await http.get("/staff/tributi")).text()
+    assert "Ultimi pagamenti ricevuti" in latest and "98,75" in latest
+    bad = await http.get("/staff/tributi", params={"cf": "RSSMRA50C12C552X"}, allow_redirects=False)
+    assert bad.status == 303 and "errore=" in bad.headers["Location"]
+    shown = await (await http.get("/staff/tributi", params={"cf": ANNA.lower()})).text()
+    assert "Anna" in shown and "Posizioni" in shown and "Avvisi emessi" in shown
+    assert tari["description"] in shown and "pagato" in shown
+    receipt = re.search(r'href="(/staff/tributi/ricevute/\d+)"', shown)
+    assert receipt is not None
+    pdf = await http.get(receipt.group(1))
+    assert pdf.status == 200 and pdf.content_type == "application/pdf" and (await pdf.read()).startswith(b"%PDF")
+
+    await console_login(second, "pubblicatore")
+    assert (await second.get("/staff/tributi", params={"cf": ANNA})).status == 403
+    lines = await audit_lines_as_admin(http)
+    looked = [line for line in lines if "tributi consultati" in line]
+    assert len(looked) == 1 and looked[0].startswith("operatore · tributi consultati · cittadino ")
+    assert ANNA not in " ".join(lines), "the audit log names the citizen by number, never the codice fiscale"
