@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 
 from aiohttp import web
 
+from backoffice.analytics.routes import setup_analytics
 from backoffice.announcements.routes import announcement_routes, waste_reminder_job
 from backoffice.appkeys import CLOCK, ENGINE, SESSIONMAKER, SETTINGS
 from backoffice.appointments.routes import setup_appointments
@@ -79,6 +80,7 @@ def create_app(settings: Settings | None = None) -> web.Application:
     # After _database: the jobs need the sessions, and are cancelled before they close.
     app.cleanup_ctx.append(payment_reminder_job)
     setup_appointments(app)
+    setup_analytics(app)
     app.cleanup_ctx.append(housekeeping_job)
     app.cleanup_ctx.append(waste_reminder_job)
     return app

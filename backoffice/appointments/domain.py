@@ -117,6 +117,18 @@ class OfficeHours:
                 start += self.step
         return sorted(starts)
 
+    def open_at(self, at: datetime, closed_days: ClosedDays) -> bool:
+        """Whether the counter is open at `at` (Rome time): in a weekly window, not a closed day."""
+        local_at = at.astimezone(ROME)
+        if closed_days.reason(local_at.date()) is not None:
+            return False
+        moment = local_at.time()
+        return any(
+            int(hours["weekday"]) == local_at.weekday()
+            and _clock_time(hours["opens"]) <= moment < _clock_time(hours["closes"])
+            for hours in self.opening_hours
+        )
+
 
 def _clock_time(value: str) -> time:
     hours, _, minutes = value.partition(":")

@@ -1,0 +1,1 @@
+"""The cruscotto: figures of the assistant from the back office, Rasa's history and the handoff tickets."""
