@@ -35,7 +35,7 @@ from sportello.clock import ROME
 from sportello.redact import redact_personal
 from sportello.settings import Settings
 from tests.backoffice.conftest import POSTGRES_ADMIN_URL
-from tests.backoffice_http import API_KEY, AUTH, FILE_SECRET, STAFF_PASSWORD
+from tests.backoffice_http import API_KEY, AUTH, FILE_SECRET
 
 Client = TestClient[Any, Any]
 PERIOD = "from=2025-03-03&to=2025-03-05"  # Monday to Wednesday; Rome is UTC+1 then
@@ -233,7 +233,6 @@ def settings(database_url: str, tracker: str, handoff: str) -> Settings:
         tracker_store_url=tracker,
         handoff_database_url=handoff,
         backoffice_api_key=SecretStr(API_KEY),
-        backoffice_staff_password=SecretStr(STAFF_PASSWORD),
         backoffice_file_secret=SecretStr(FILE_SECRET),
     )
 
