@@ -590,6 +590,15 @@ class Sent:
     scheduled_at: datetime
     recipients: int
     counts: dict[str, int]
+    # From the first send to the last, once nothing is pending; None while it is going out.
+    took: timedelta | None = None
+
+    @property
+    def took_words(self) -> str:
+        if self.took is None:
+            return "in corso" if self.counts.get("pending", 0) else "—"
+        seconds = round(self.took.total_seconds())
+        return f"{seconds} s" if seconds < 120 else f"{seconds // 60} min {seconds % 60} s"
 
 
 async def recent_announcements(uow: UnitOfWork, limit: int = 30) -> list[Sent]:
@@ -607,6 +616,11 @@ async def recent_announcements(uow: UnitOfWork, limit: int = 30) -> list[Sent]:
                 view.scheduled_at,
                 view.recipients,
                 view.counts,
+                (
+                    view.finished_at - view.started_at
+                    if view.started_at and view.finished_at and not view.counts.get("pending", 0)
+                    else None
+                ),
             )
         )
     return out

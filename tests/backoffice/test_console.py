@@ -373,7 +373,7 @@ async def audit_lines_as_admin(http: Client) -> list[str]:
 # --- avvisi and people -----------------------------------------------------------------------
 
 
-async def test_the_publisher_sends_an_avviso_once_even_if_the_form_is_sent_twice(http: Client) -> None:
+async def test_the_publisher_sends_an_avviso_once_even_if_the_form_is_sent_twice(http: Client, clock: Clock) -> None:
     subscribe = await http.put(
         "/v1/me/announcements", json={"topic": "allerte", "subscribed": True, "zone": "cerenova"}, headers=chat(95)
     )
@@ -391,6 +391,13 @@ async def test_the_publisher_sends_an_avviso_once_even_if_the_form_is_sent_twice
     assert len(sent) == 1 and sent[0]["payload"]["text"] == "Allerta arancione: restate a casa."
     listed = await (await http.get("/staff/avvisi")).text()
     assert "Allerta arancione" in listed and "Cerenova" in listed
+    assert "<td>in corso</td>" in listed
+    claimed = await http.post("/v1/deliveries/claim", json={"channel": "telegram", "limit": 10}, headers=AUTH)
+    [delivery] = [d for d in (await claimed.json())["deliveries"] if d["recipient"] == "telegram:95"]
+    clock.advance(timedelta(seconds=7))
+    assert (await http.post(f"/v1/deliveries/{delivery['id']}/sent", headers=AUTH)).status == 200
+    done = await (await http.get("/staff/avvisi")).text()
+    assert "<td>7 s</td>" in done, "the office sees how long the sending took"
     empty = await post(http, "/staff/avvisi", csrf, **{**form, "testo": "  ", "chiave": uuid.uuid4().hex})
     assert "errore=" in empty[1]
 
