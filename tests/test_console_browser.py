@@ -137,6 +137,10 @@ def test_a_clerk_works_a_pratica_and_the_citizen_is_told_in_the_chat(
     assert "operatore\tpratica assegnata" in log and "operatore\tpratica stato" in log and "nota aggiunta" in log
     page.get_by_role("link", name="Utenti").click()
     accessible(page, "08-utenti")
+    page.get_by_role("link", name="Cruscotto").click()
+    expect(page.get_by_role("heading", name="Cruscotto dell'assistente")).to_be_visible()
+    assert page.locator("figure.chart svg").count() >= 2
+    accessible(page, "10-cruscotto")
     log_out(page)
 
 

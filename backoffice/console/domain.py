@@ -19,6 +19,7 @@ class Permission(enum.StrEnum):
     SPORTELLO = "sportello"  # the day's appointments, check-in, completato, no-show
     AVVISI = "avvisi"  # publish avvisi to the citizens
     TRIBUTI = "tributi"  # a citizen's tax positions, notices, payments and receipts
+    CRUSCOTTO = "cruscotto"  # how the assistant is doing: the figures and their export
     AUDIT = "audit"  # read who did what
     UTENTI = "utenti"  # add and disable staff accounts
 
@@ -26,7 +27,14 @@ class Permission(enum.StrEnum):
 ROLE_PERMISSIONS: dict[str, frozenset[Permission]] = {
     StaffRole.OPERATORE: frozenset({Permission.PRATICHE, Permission.SPORTELLO, Permission.TRIBUTI}),
     StaffRole.RESPONSABILE: frozenset(
-        {Permission.PRATICHE, Permission.ASSEGNA, Permission.SPORTELLO, Permission.TRIBUTI, Permission.AUDIT}
+        {
+            Permission.PRATICHE,
+            Permission.ASSEGNA,
+            Permission.SPORTELLO,
+            Permission.TRIBUTI,
+            Permission.AUDIT,
+            Permission.CRUSCOTTO,
+        }
     ),
     StaffRole.PUBBLICATORE: frozenset({Permission.AVVISI}),
     StaffRole.ADMIN: frozenset(Permission),

@@ -11,9 +11,17 @@ from urllib.parse import urlencode
 
 from aiohttp import web
 from codicefiscale import codicefiscale
+from markupsafe import Markup
 
+from backoffice.analytics import charts as charts_module
+from backoffice.analytics import domain as analytics_domain
+from backoffice.analytics import services as analytics
+from backoffice.analytics.routes import STORES
+from backoffice.analytics.schemas import Period
 from backoffice.announcements import services as announcements
+from backoffice.appkeys import SETTINGS
 from backoffice.appointments import services as appointments
+from backoffice.appointments.domain import ClosedDays
 from backoffice.console import services
 from backoffice.console.auth import (
     HEADERS,
@@ -373,6 +381,59 @@ async def desk_status(request: web.Request, clerk: Clerk) -> web.StreamResponse:
         raise back(location, error="Non si può: controlla l'orario e lo stato della prenotazione.") from None
     label = DESK_LABELS.get(to, to)
     raise back(location, message=f"{code}: {label}." if changed else f"{code} era già: {label}.")
+
+
+# --- cruscotto ------------------------------------------------------------------------
+
+
+def _analytics_period(request: web.Request) -> Period:
+    try:
+        return analytics_domain.period(request.query.get("dal") or None, request.query.get("al") or None, today(request))
+    except InvalidRequest:
+        raise back("/staff/cruscotto", error="Periodo non valido: scegli due date, la prima non dopo la seconda.") from None
+
+
+@console_routes.get("/staff/cruscotto")
+@page(Permission.CRUSCOTTO, nav="cruscotto")
+async def dashboard(request: web.Request, clerk: Clerk) -> web.StreamResponse:
+    span = _analytics_period(request)
+    figures = await analytics.figures(
+        unit_of_work(request), request.app[STORES], ClosedDays(request.app[SETTINGS].comune_closing_days), span
+    )
+    shown = figures.to_json()
+    charts = [Markup(charts_module.conversations_chart(figures)), Markup(charts_module.intents_chart(figures))]
+    charts += [Markup(charts_module.drop_off_chart(funnel)) for funnel in figures.forms or ()]
+    return render(request, "dashboard.html", {"f": shown, "charts": charts, "span": span})
+
+
+@console_routes.get("/staff/cruscotto/export.csv")
+@page(Permission.CRUSCOTTO)
+async def dashboard_csv(request: web.Request, clerk: Clerk) -> web.StreamResponse:
+    span = _analytics_period(request)
+    text = await analytics.export_csv(
+        unit_of_work(request), request.app[STORES], ClosedDays(request.app[SETTINGS].comune_closing_days), span
+    )
+    return web.Response(
+        body=("\ufeff" + text).encode("utf-8"),
+        content_type="text/csv",
+        charset="utf-8",
+        headers={
+            "Content-Disposition": f'attachment; filename="cruscotto_{span.first.isoformat()}_{span.last.isoformat()}.csv"',
+            "Cache-Control": "no-store",
+        },
+    )
+
+
+@console_routes.get("/staff/cruscotto/dati-aperti.json")
+@page(Permission.CRUSCOTTO)
+async def dashboard_open_data(request: web.Request, clerk: Clerk) -> web.StreamResponse:
+    body = await analytics.open_data(
+        unit_of_work(request),
+        request.app[STORES],
+        ClosedDays(request.app[SETTINGS].comune_closing_days),
+        _analytics_period(request),
+    )
+    return web.json_response(body, headers={"Content-Disposition": 'attachment; filename="cruscotto-dati-aperti.json"'})
 
 
 # --- tributi --------------------------------------------------------------------------

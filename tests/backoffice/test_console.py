@@ -455,3 +455,26 @@ async def test_the_office_sees_a_citizens_taxes_and_payments_and_the_look_up_is_
     looked = [line for line in lines if "tributi consultati" in line]
     assert len(looked) == 1 and looked[0].startswith("operatore · tributi consultati · cittadino ")
     assert ANNA not in " ".join(lines), "the audit log names the citizen by number, never the codice fiscale"
+
+
+# --- cruscotto -------------------------------------------------------------------------------
+
+
+async def test_the_dashboard_shows_the_figures_with_charts_and_exports_them(http: Client, second: Client) -> None:
+    await console_login(http, "responsabile")
+    page = await http.get("/staff/cruscotto", params={"dal": "2026-11-01", "al": "2026-11-26"})
+    text = (await page.text()).replace("&#39;", "'")
+    assert page.status == 200 and "Cruscotto dell'assistente" in text
+    assert "<svg" in text and "Conversazioni al giorno" in text
+    assert "Pratiche dalla chat" in text and "Risolte dall'assistente" in text
+    csv = await http.get("/staff/cruscotto/export.csv", params={"dal": "2026-11-01", "al": "2026-11-26"})
+    body = await csv.read()
+    assert csv.status == 200 and body.startswith("\ufeff".encode()) and b";" in body.splitlines()[0]
+    assert "cruscotto_2026-11-01_2026-11-26.csv" in csv.headers["Content-Disposition"]
+    open_data = await (await http.get("/staff/cruscotto/dati-aperti.json")).json()
+    assert "misunderstood_phrases" not in open_data
+    wrong = await http.get("/staff/cruscotto", params={"dal": "2026-11-26", "al": "2026-11-01"}, allow_redirects=False)
+    assert wrong.status == 303 and "errore=" in wrong.headers["Location"]
+
+    await console_login(second, "operatore")
+    assert (await second.get("/staff/cruscotto")).status == 403
