@@ -33,6 +33,7 @@ ACTION_OUT_OF_TURN = "action_out_of_turn"
 _BARE_LINK_CODE = re.compile(r"[A-Za-z0-9]{4}\s*-?\s*[A-Za-z0-9]{4}")
 _BARE_PROTOCOL = re.compile(r"(?:n\.?|numero|prot\.?|protocollo)?\s*(20\d{2}\s*/\s*\d{1,6}|\d{1,6}\s+del\s+20\d{2})", re.I)
 _BARE_NOTICE = re.compile(r"(?:codice\s+avviso|avviso)?\s*[\d ]{18,26}", re.I)
+_PAY = re.compile(r"\bpag(?:o|a|are|arlo|amento)\b", re.I)
 _TRIM = " \t\n.,;:!?\"'«»"
 # A clarifying question only between intents that are real guesses, not noise.
 CLARIFY_FLOOR = 0.2
@@ -151,6 +152,10 @@ def route(tracker: Tracker) -> str | None:
         return "link"
     if tracker.get_slot("booking_open") and said_day(text, rome_today()) is not None:
         return "booking"
+    # "voglio pagare l'avviso 3012 …": the number and the wish to pay say it all, whatever
+    # the intent the NLU guessed for the words around a long number.
+    if len(text) <= 160 and _PAY.search(text) and notice_number_in(text):
+        return "tax_pay"
     notice = notice_number_in(text) if bare(text, _BARE_NOTICE) else None
     if notice:
         return "tax_pay" if asks_about_taxes(question) else "notice"

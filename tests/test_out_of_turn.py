@@ -96,6 +96,12 @@ async def test_a_bare_notice_offers_to_pay_it_and_after_the_taxes_pays_it() -> N
     assert route(tracker("301000000000002012", asked)) == "tax_pay"
 
 
+def test_a_notice_number_with_the_wish_to_pay_goes_to_the_payment() -> None:
+    for text in ("voglio pagare l'avviso 3010 0000 0000 0000 02", "pago questo: 301000000000002012"):
+        assert route(tracker(text, [], intent="nlu_fallback")) == "tax_pay", text
+    assert route(tracker("cos'è l'avviso 3010 0000 0000 0000 02?", [], intent="nlu_fallback")) != "tax_pay"
+
+
 def test_a_bare_link_code_links_after_the_prompt_first_or_with_a_dash() -> None:
     prompt = [user("i miei tributi"), bot("… prendi il codice di collegamento e scrivimelo qui.", "utter_taxes_unlinked")]
     assert route(tracker("k7p2qx9m", [user("/greet"), bot("Ciao!", "utter_greet"), *prompt])) == "link"
