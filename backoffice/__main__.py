@@ -14,7 +14,7 @@ import sys
 from aiohttp import web
 
 from backoffice.app import AccessLogger, create_app
-from backoffice.console import services as console
+from backoffice.console import accounts as console
 from backoffice.console.auth import italian
 from backoffice.console.domain import WeakPassword
 from backoffice.db import (

@@ -17,7 +17,7 @@ import aiohttp_jinja2
 from aiohttp import web
 
 from backoffice.appkeys import SETTINGS
-from backoffice.console import services
+from backoffice.console import accounts
 from backoffice.console.domain import Clerk, Permission, WeakPassword
 from backoffice.errors import BackOfficeError, Forbidden, InvalidTransition, NotFound
 from backoffice.http.request import now, unit_of_work
@@ -123,7 +123,7 @@ def page(
         @wraps(handler)
         async def wrapper(request: web.Request) -> web.StreamResponse:
             token = request.cookies.get(COOKIE, "")
-            clerk = await services.clerk_for(unit_of_work(request), token, now(request))
+            clerk = await accounts.clerk_for(unit_of_work(request), token, now(request))
             if clerk is None:
                 if request.method == "GET":
                     raise web.HTTPSeeOther("/staff/login?" + urlencode({"dopo": request.path_qs[:300]}))
