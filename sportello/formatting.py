@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from babel.dates import format_date, format_datetime
@@ -32,3 +32,17 @@ def clock(value: datetime) -> str:
 def grouped(notice_number: str) -> str:
     """«3010 0000 0000 0020 12»: the codice avviso in groups of four, as on the paper notice."""
     return " ".join(notice_number[i : i + 4] for i in range(0, len(notice_number), 4))
+
+
+def duration(value: timedelta) -> str:
+    """«meno di 1 min», «12 min», «2 h 05 min», «3 g 4 h»: how long someone waited."""
+    minutes = int(value.total_seconds() // 60)
+    if minutes < 1:
+        return "meno di 1 min"
+    if minutes < 60:
+        return f"{minutes} min"
+    hours, minutes = divmod(minutes, 60)
+    if hours < 24:
+        return f"{hours} h {minutes:02d} min"
+    days, hours = divmod(hours, 24)
+    return f"{days} g {hours} h"

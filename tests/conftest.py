@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -31,10 +32,12 @@ def telegram() -> Iterator[BotApiServerThread]:
 
 
 @pytest.fixture(scope="session")
-def bot(stack: Stack, telegram: BotApiServerThread, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
+def bot(stack: Stack, telegram: BotApiServerThread) -> Iterator[Service]:
     """The real bot process, in long-polling mode."""
     # Transcripts are purged every second, so a test sees the job of the running bot at work.
-    service = start_bot(stack, telegram, tmp_path_factory.mktemp("bot"), HANDOFF_PURGE_INTERVAL_SECONDS="1")
+    state_dir = Path(stack.env["BOT_STATE_DIR"])
+    state_dir.mkdir(parents=True, exist_ok=True)
+    service = start_bot(stack, telegram, state_dir, HANDOFF_PURGE_INTERVAL_SECONDS="1")
     yield service
     service.stop()
 

@@ -149,6 +149,9 @@ def base_env(tmp: Path) -> dict[str, str]:
             "DATABASE_URL": f"sqlite+aiosqlite:///{tmp / 'backoffice.db'}",
             # Rasa's tracker store of this run, and the same file as the back office reaches it.
             "TRACKER_STORE_URL": f"sqlite+aiosqlite:///{tmp / 'rasa-tracker.db'}",
+            # The session's bot keeps its state (handoff tickets too) here, where the back
+            # office's cruscotto and Conversazioni read it.
+            "BOT_STATE_DIR": str(tmp / "bot"),
             "BACKOFFICE_API_KEY": "test-service-key",
             "BACKOFFICE_FILE_SECRET": "test-file-link-secret",
             "ACTION_SERVER_TOKEN": "test-action-server-token",

@@ -5,6 +5,7 @@ page; screenshots go to results/screens/ for a person to look at."""
 
 from __future__ import annotations
 
+import re
 import shutil
 from collections.abc import Iterator
 
@@ -13,9 +14,10 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
-from localtelegram import TelegramUser
+from localtelegram import TelegramGroup, TelegramUser
 from tests.stack import ROOT, Service, Stack, backoffice_api
 from tests.test_chat_e2e import answer, answers
+from tests.test_handoff_e2e import clerk, in_topic, newest_topic, staff  # noqa: F401 - fixtures
 from tests.test_practices_e2e import ANNA, link, said, submit_for
 
 SCREENS = ROOT / "results" / "screens"
@@ -171,3 +173,34 @@ def test_the_publisher_sends_an_avviso_that_only_the_subscriber_of_that_zone_rec
     page.goto(stack.env["BACKOFFICE_URL"] + "/staff/pratiche")
     expect(page.get_by_role("heading", name="Non puoi aprire questa pagina")).to_be_visible()
 
+
+
+def test_a_clerk_reads_in_conversazioni_the_chat_a_citizen_handed_to_a_person(
+    page: Page, citizen: TelegramUser, clerk: TelegramUser, staff: TelegramGroup, stack: Stack, bot: Service,  # noqa: F811
+) -> None:
+    citizen.send("ho un problema con la tari")
+    answers(citizen)
+    citizen.press("🙋 Parla con una persona")
+    answers(citizen)
+    thread, name = newest_topic(staff)
+    number = re.match(r"#(\d+)", name)
+    assert number is not None, name
+    ticket = number.group(1)
+    in_topic(staff, thread)
+    clerk.in_chat(staff, thread).press("✋ Prendo io")
+    answers(citizen)
+    in_topic(staff, thread)
+    citizen.send("quanto devo pagare quest'anno?")
+    in_topic(staff, thread)
+
+    log_in(page, stack, "operatore")
+    page.get_by_role("link", name="Conversazioni").click()
+    expect(page.get_by_role("heading", name="Conversazioni con una persona")).to_be_visible()
+    row = page.locator("tr", has=page.get_by_role("link", name=f"#{ticket}", exact=True))
+    expect(row).to_contain_text("In corso")
+    expect(row).to_contain_text("Lucia")
+    accessible(page, "11-conversazioni")
+    page.get_by_role("link", name=f"#{ticket}", exact=True).click()
+    expect(page.get_by_role("heading", name=f"Conversazione #{ticket}")).to_be_visible()
+    expect(page.locator("ol.transcript")).to_contain_text("quanto devo pagare quest'anno?")
+    accessible(page, "12-conversazione")

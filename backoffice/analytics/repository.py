@@ -59,15 +59,31 @@ EVENTS = Table(
 # loaded, except requested_slot, whose rows are slot events.
 EVENT_TYPES = ("user", "action", "active_loop", "slot", "session_started")
 
-# The bot's handoff tickets (bot/handoff_store.py, TicketRow): naive UTC datetimes.
+# The bot's handoff tickets and their transcripts (bot/handoff_store.py, TicketRow and
+# TranscriptRow): naive UTC datetimes. The cruscotto and the console's Conversazioni read them.
+_HANDOFF = MetaData()
 TICKETS = Table(
     "handoff_tickets",
-    MetaData(),
+    _HANDOFF,
     Column("id", Integer, primary_key=True),
     Column("chat_id", BigInteger),
+    Column("topic", String(80)),
+    Column("status", String(16)),
+    Column("staff_name", String(120)),
     Column("created_at", DateTime),
     Column("claimed_at", DateTime),
+    Column("closed_at", DateTime),
+    Column("close_note", Text),
     Column("rating", Integer),
+)
+TRANSCRIPT = Table(
+    "handoff_transcript",
+    _HANDOFF,
+    Column("id", Integer, primary_key=True),
+    Column("ticket_id", Integer),
+    Column("at", DateTime),
+    Column("author", String(16)),
+    Column("text", Text),
 )
 
 
@@ -121,7 +137,8 @@ def handoff_url(settings: Settings) -> str:
     return settings.handoff_database_url or default
 
 
-def _utc(value: datetime) -> datetime:
+def utc(value: datetime) -> datetime:
+    """A datetime the bot wrote (naive UTC) as an aware one."""
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
@@ -155,6 +172,10 @@ class ExternalStores:
                 logger.warning("Analytics: the %s store cannot be opened: %s", name, type(error).__name__)
                 return None
         return self._engines[name]
+
+    def handoff_engine(self) -> AsyncEngine | None:
+        """The bot's handoff database, read-only; None when it cannot be opened."""
+        return self._engine("handoff")
 
     async def tracker_events(self, start: datetime, end: datetime) -> list[TrackerEvent] | None:
         """Rasa's events in [start, end), each sender's in the order written; None if unreadable."""
@@ -210,7 +231,7 @@ class ExternalStores:
             logger.warning("Analytics: the handoff tickets cannot be read: %s", type(error).__name__)
             return None
         return [
-            TicketFacts(_utc(created), _utc(claimed) if claimed is not None else None, rating)
+            TicketFacts(utc(created), utc(claimed) if claimed is not None else None, rating)
             for created, claimed, rating in rows
         ]
 

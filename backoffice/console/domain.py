@@ -19,19 +19,23 @@ class Permission(enum.StrEnum):
     SPORTELLO = "sportello"  # the day's appointments, check-in, completato, no-show
     AVVISI = "avvisi"  # publish avvisi to the citizens
     TRIBUTI = "tributi"  # a citizen's tax positions, notices, payments and receipts
+    CONVERSAZIONI = "conversazioni"  # the chats handed to a person and their transcripts
     CRUSCOTTO = "cruscotto"  # how the assistant is doing: the figures and their export
     AUDIT = "audit"  # read who did what
     UTENTI = "utenti"  # add and disable staff accounts
 
 
 ROLE_PERMISSIONS: dict[str, frozenset[Permission]] = {
-    StaffRole.OPERATORE: frozenset({Permission.PRATICHE, Permission.SPORTELLO, Permission.TRIBUTI}),
+    StaffRole.OPERATORE: frozenset(
+        {Permission.PRATICHE, Permission.SPORTELLO, Permission.TRIBUTI, Permission.CONVERSAZIONI}
+    ),
     StaffRole.RESPONSABILE: frozenset(
         {
             Permission.PRATICHE,
             Permission.ASSEGNA,
             Permission.SPORTELLO,
             Permission.TRIBUTI,
+            Permission.CONVERSAZIONI,
             Permission.AUDIT,
             Permission.CRUSCOTTO,
         }

@@ -20,7 +20,7 @@ from backoffice.announcements import services as announcements
 from backoffice.appkeys import SETTINGS
 from backoffice.appointments import services as appointments
 from backoffice.appointments.domain import ClosedDays
-from backoffice.console import accounts, services
+from backoffice.console import accounts, conversations, services
 from backoffice.console import taxes as tax_views
 from backoffice.console.auth import (
     back,
@@ -272,3 +272,42 @@ async def retry(request: web.Request, clerk: Clerk) -> web.StreamResponse:
         raise back("/staff/notifiche", message="Notifica rimessa in coda.")
     raise back("/staff/notifiche", error="Notifica non trovata o già in coda.")
 
+
+
+# --- conversazioni ------------------------------------------------------------------------
+
+
+@console_routes.get("/staff/conversazioni")
+@page(Permission.CONVERSAZIONI, nav="conversazioni")
+async def conversation_list(request: web.Request, clerk: Clerk) -> web.StreamResponse:
+    wanted = request.query.get("stato", "")[:16]
+    status = conversations.STATUS_PARAMS.get(wanted)
+    try:
+        found = await conversations.overview(request.app[STORES], unit_of_work(request), status, now(request))
+    except conversations.StoreUnavailable:
+        return render(request, "conversations.html", {"unavailable": True, "wanted": wanted})
+    return render(
+        request,
+        "conversations.html",
+        {"overview": found, "unavailable": False, "wanted": wanted if status else ""},
+    )
+
+
+@console_routes.get("/staff/conversazioni/{ticket_id}")
+@page(Permission.CONVERSAZIONI, nav="conversazioni")
+async def conversation_page(request: web.Request, clerk: Clerk) -> web.StreamResponse:
+    raw = request.match_info["ticket_id"]
+    if not raw.isdigit() or len(raw) > 12:
+        raise web.HTTPNotFound()
+    try:
+        shown = await conversations.conversation(
+            request.app[STORES],
+            unit_of_work(request),
+            clerk,
+            int(raw),
+            now(request),
+            request.app[SETTINGS].handoff_retention_days,
+        )
+    except conversations.StoreUnavailable:
+        return render(request, "conversations.html", {"unavailable": True, "wanted": ""})
+    return render(request, "conversation.html", {"page": shown})

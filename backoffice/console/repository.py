@@ -220,6 +220,20 @@ class StaffRepository:
     async def citizen_by_fiscal_code(self, fiscal_code: str) -> models.Citizen | None:
         return await self._session.scalar(select(models.Citizen).where(models.Citizen.fiscal_code == fiscal_code))
 
+    async def citizens_of_chats(self, chat_ids: list[int]) -> dict[int, str]:
+        """The name of the citizen each Telegram chat is linked to (a private chat's id is its user's)."""
+        if not chat_ids:
+            return {}
+        rows = await self._session.execute(
+            select(models.ChannelLink.channel_user_id, models.Citizen.given_name, models.Citizen.family_name)
+            .join(models.Citizen, models.Citizen.id == models.ChannelLink.citizen_id)
+            .where(
+                models.ChannelLink.channel == "telegram",
+                models.ChannelLink.channel_user_id.in_([str(chat_id) for chat_id in chat_ids]),
+            )
+        )
+        return {int(user_id): f"{given} {family}" for user_id, given, family in rows}
+
     async def tax_positions(self, citizen_id: int) -> list[models.TaxPosition]:
         return list(
             await self._session.scalars(

@@ -73,6 +73,7 @@ def setup_console(app: web.Application) -> None:
         event_label=lambda kind: EVENT_LABELS.get(kind, kind.replace("_", " ")),
         euro=formatting.euro,
         grouped=formatting.grouped,
+        duration=formatting.duration,
     )
     from backoffice.console import office_routes  # noqa: F401 - its pages join console_routes
 
@@ -154,6 +155,7 @@ async def home(request: web.Request, clerk: Clerk) -> web.StreamResponse:
     for permission, location in (
         (Permission.PRATICHE, "/staff/pratiche"),
         (Permission.AVVISI, "/staff/avvisi"),
+        (Permission.CONVERSAZIONI, "/staff/conversazioni"),
     ):
         if clerk.can(permission):
             raise web.HTTPSeeOther(location)

@@ -179,10 +179,10 @@ async def test_an_idle_session_expires(http: Client, clock: Clock) -> None:
 @pytest.mark.parametrize(
     ("role", "allowed", "refused"),
     [
-        ("operatore", ["/staff/pratiche", "/staff/sportello", "/staff/notifiche", "/staff/tributi"], ["/staff/utenti", "/staff/registro", "/staff/avvisi"]),
-        ("responsabile", ["/staff/pratiche", "/staff/registro"], ["/staff/utenti", "/staff/avvisi"]),
-        ("pubblicatore", ["/staff/avvisi"], ["/staff/pratiche", "/staff/sportello", "/staff/tributi", "/staff/utenti"]),
-        ("admin", ["/staff/utenti", "/staff/registro", "/staff/avvisi", "/staff/pratiche"], []),
+        ("operatore", ["/staff/pratiche", "/staff/sportello", "/staff/notifiche", "/staff/tributi", "/staff/conversazioni"], ["/staff/utenti", "/staff/registro", "/staff/avvisi"]),
+        ("responsabile", ["/staff/pratiche", "/staff/registro", "/staff/conversazioni"], ["/staff/utenti", "/staff/avvisi"]),
+        ("pubblicatore", ["/staff/avvisi"], ["/staff/pratiche", "/staff/sportello", "/staff/tributi", "/staff/utenti", "/staff/conversazioni"]),
+        ("admin", ["/staff/utenti", "/staff/registro", "/staff/avvisi", "/staff/pratiche", "/staff/conversazioni"], []),
     ],
 )
 async def test_each_role_reaches_its_pages_and_no_other(
