@@ -44,6 +44,7 @@ class Notice:
 
 MY_TAXES = {"title": "💶 I miei tributi", "payload": "/tax_check"}
 MY_BOOKINGS = {"title": "📅 I miei appuntamenti", "payload": "/appointment_list"}
+BOOK = {"title": "📅 Prenota", "payload": "/appointment_book"}
 
 
 def _date(value: Any) -> str:
@@ -110,6 +111,28 @@ def notification(event: FeedEvent) -> Notice | None:
             lines.append("Porta: " + "; ".join(str(r) for r in payload["requirements"]) + ".")
         lines.append("Se non puoi venire, disdici: il posto andrà a un altro cittadino.")
         return Notice("\n".join(lines), [MY_BOOKINGS, MENU])
+    if event.type == "appointment_status_changed":
+        return _desk_notice(payload)
+    return None
+
+
+def _desk_notice(payload: dict[str, Any]) -> Notice | None:
+    """What the desk marked: served, or not seen. A check-in says nothing: the citizen is there."""
+    service, code = payload.get("service_name", ""), payload.get("code", "")
+    try:
+        starts = datetime.fromisoformat(str(payload.get("starts_at"))).astimezone(ROME)
+        when = f"di {long_date(starts.date())} alle {clock(starts)}"
+    except ValueError:
+        when = ""
+    if payload.get("to_status") == "completato":
+        text = f"✅ Il tuo appuntamento {when} per {service} è concluso (codice {code}). Grazie della visita!"
+        return Notice(" ".join(text.split()), [MY_BOOKINGS, MENU])
+    if payload.get("to_status") == "non_presentato":
+        text = (
+            f"Non ti abbiamo visto all'appuntamento {when} per {service} (codice {code}). "
+            "Se ti serve ancora, prenota un nuovo appuntamento."
+        )
+        return Notice(" ".join(text.split()), [BOOK, MENU])
     return None
 
 

@@ -137,6 +137,20 @@ def test_a_payment_reminder_offers_to_pay_and_to_stop_reminders() -> None:
     assert '/reminder_settings{"reminder_choice": "off"}' in payloads
 
 
+def test_the_desk_marking_a_booking_done_or_missed_tells_the_citizen_but_a_check_in_does_not() -> None:
+    booking = {"code": "CE-7K3P", "service_name": "Carta d'identità elettronica", "starts_at": "2026-11-30T09:20:00+01:00"}
+    done = notification(feed_event("appointment_status_changed", {**booking, "to_status": "completato"}))
+    assert done is not None
+    assert done.text == (
+        "✅ Il tuo appuntamento di lunedì 30 novembre 2026 alle 9:20 per Carta d'identità elettronica "
+        "è concluso (codice CE-7K3P). Grazie della visita!"
+    )
+    missed = notification(feed_event("appointment_status_changed", {**booking, "to_status": "non_presentato"}))
+    assert missed is not None and "Non ti abbiamo visto" in missed.text and "prenota un nuovo appuntamento" in missed.text
+    assert [b["payload"] for b in missed.buttons] == ["/appointment_book", "/main_menu"]
+    assert notification(feed_event("appointment_status_changed", {**booking, "to_status": "presente"})) is None
+
+
 def test_an_appointment_reminder_says_when_where_and_what_to_bring() -> None:
     notice = notification(feed_event("appointment_reminder", {
         "code": "CE-7K3P", "service_name": "Carta d'identità elettronica", "location": "Piazza Risorgimento 1",
