@@ -204,3 +204,18 @@ def test_a_clerk_reads_in_conversazioni_the_chat_a_citizen_handed_to_a_person(
     expect(page.get_by_role("heading", name=f"Conversazione #{ticket}")).to_be_visible()
     expect(page.locator("ol.transcript")).to_contain_text("quanto devo pagare quest'anno?")
     accessible(page, "12-conversazione")
+    log_out(page)
+
+    # The responsabile gives a pratica to a colleague and reads in the Registro who read the chat.
+    log_in(page, stack, "responsabile")
+    expect(page.get_by_role("heading", name="Pratiche")).to_be_visible()
+    page.locator("table a[href^='/staff/pratiche/']").first.click()
+    page.get_by_label("Assegna a un collega").select_option(label="Marco Bianchi")
+    page.get_by_role("button", name="Assegna", exact=True).click()
+    expect(page.get_by_role("status")).to_contain_text("Pratica assegnata a Marco Bianchi")
+    accessible(page, "13-assegnata")
+    page.get_by_role("link", name="Registro").click()
+    log = page.get_by_role("table").inner_text()
+    assert f"operatore\tconversazione letta\tconversazione {ticket}" in log
+    assert "responsabile\tpratica assegnata" in log
+    log_out(page)
