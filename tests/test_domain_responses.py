@@ -75,3 +75,15 @@ def test_rasa_shows_json_payloads_without_interpolation_errors(stack: Stack) -> 
     written = log.read_bytes()[before:].decode(errors="replace")
     assert "interpolator" not in written, written[-3000:]
     assert "ERROR" not in written, written[-3000:]
+
+
+def test_the_chats_cie_answer_says_the_fee_the_counter_charges() -> None:
+    """The FAQ is a text of the model, the booking's fee a row of the back office: one price."""
+    from backoffice.db.catalogue import CIE_FEE_CENTS, CIE_FEE_NOTE
+
+    faq = yaml.safe_load(Path(ROOT, "nlu", "domain", "faq.yml").read_text(encoding="utf-8"))
+    text = faq["responses"]["utter_faq/cie_requirements"][0]["text"]
+    said = re.search(r"(\d+),(\d\d) euro", text)
+    assert said is not None, text
+    assert int(said.group(1)) * 100 + int(said.group(2)) == CIE_FEE_CENTS
+    assert CIE_FEE_NOTE.startswith(f"{said.group(1)},{said.group(2)} €")

@@ -34,10 +34,12 @@ CIE_REQUIREMENTS = [
     "smarrimento o furto",
     "la tessera sanitaria",
 ]
-CIE_FEE_CENTS = 2220
-CIE_DUPLICATE_FEE_CENTS = 2770
+# The State's fee (16,79 €) with the comune's fixed and secretarial rights (5,16 € + 0,26 €);
+# a duplicate doubles the fixed rights. The chat's FAQ (nlu/domain/faq.yml) says the same.
+CIE_FEE_CENTS = 2221
+CIE_DUPLICATE_FEE_CENTS = 2737
 CIE_FEE_NOTE = (
-    "22,20 € per la prima carta o il rinnovo; 27,70 € per un duplicato dopo smarrimento "
+    "22,21 € per la prima carta o il rinnovo; 27,37 € per un duplicato dopo smarrimento "
     "o furto. Si paga allo sportello."
 )
 

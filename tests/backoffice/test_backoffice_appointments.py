@@ -137,8 +137,8 @@ async def test_counter_services_say_what_to_bring_and_what_the_cie_costs(
     assert any("fototessera" in item for item in cie["requirements"])
     assert any("denuncia" in item for item in cie["requirements"])
     assert any("tessera sanitaria" in item for item in cie["requirements"])
-    assert cie["fee_cents"] == 2220
-    assert "27,70" in cie["fee_note"]
+    assert cie["fee_cents"] == 2221
+    assert "27,37" in cie["fee_note"]
     assert services["tributi"]["fee_cents"] is None
     assert all(service["requirements"] for service in services.values())
 
@@ -416,7 +416,7 @@ async def test_a_citizen_books_sees_moves_and_cancels_an_appointment(
     assert appointment["starts_at"] == "2026-12-01T09:10:00+01:00"
     assert appointment["ends_at"] == "2026-12-01T09:30:00+01:00"
     assert (appointment["desk"], appointment["status"]) == (1, "prenotato")
-    assert appointment["fee_cents"] == 2220
+    assert appointment["fee_cents"] == 2221
     assert len(appointment["requirements"]) == 3
     assert f"/appointments/verify/{appointment['code']}?t=" in appointment["qr_payload"]
     code = appointment["code"]
@@ -845,7 +845,7 @@ async def test_tomorrows_appointments_are_reminded_once_to_the_linked_chat(
     assert "Piazza Risorgimento" in payload["location"]
     assert payload["starts_at"] == "2026-11-27T09:10:00+01:00"
     assert payload["requirements"] == tomorrow["requirements"]
-    assert payload["fee_cents"] == 2220
+    assert payload["fee_cents"] == 2221
 
 
 async def test_a_moved_appointment_is_reminded_again_and_a_cancelled_one_never(
@@ -950,7 +950,7 @@ async def test_migrating_a_database_with_counters_adds_the_cie_and_what_to_bring
             )
         }
     assert set(rows) == {"anagrafe", "cie"}
-    assert rows["cie"].fee_cents == 2220
+    assert rows["cie"].fee_cents == 2221
     requirements = rows["anagrafe"].requirements
     if isinstance(requirements, str):  # SQLite hands JSON back as text
         requirements = json.loads(requirements)
@@ -1000,8 +1000,8 @@ async def test_the_client_reads_days_slots_and_nearest_as_typed_values(
         datetime(2026, 12, 1, 15, 30, tzinfo=ROME),
     ]
     assert by_day[0].starts_at == datetime(2026, 12, 1, 8, 30, tzinfo=ROME)
-    assert (cie.fee_cents, len(cie.requirements)) == (2220, 3)
-    assert cie.fee_note is not None and "27,70" in cie.fee_note
+    assert (cie.fee_cents, len(cie.requirements)) == (2221, 3)
+    assert cie.fee_note is not None and "27,37" in cie.fee_note
 
 
 async def test_the_client_reads_the_closures_of_a_counter_service(
@@ -1042,7 +1042,7 @@ async def test_the_client_books_lists_moves_cancels_and_reminds(
     assert (booked_one.desk, booked_one.status, booked_one.fee_cents) == (
         1,
         "prenotato",
-        2220,
+        2221,
     )
     assert booked_one.qr_payload.startswith("http")
     assert listed == [booked_one]
