@@ -179,7 +179,13 @@ class DatabasePersistence(BasePersistence[dict[Any, Any], dict[Any, Any], dict[A
         canonical = _canonical(data)
         if self._known.get(user_id) == canonical:
             return
-        await self.store.save_user_data(user_id, data)
+        if not data:
+            # Nothing chosen is no row. PTB hands over an erased citizen again when its periodic
+            # flush dropped them before their update was marked: that empty dict (recreated by
+            # Application.user_data's defaultdict) must not bring a row back after an erasure.
+            await self.store.drop_user_data(user_id)
+        else:
+            await self.store.save_user_data(user_id, data)
         self._known[user_id] = canonical
 
     async def drop_user_data(self, user_id: int) -> None:
