@@ -251,6 +251,9 @@ def build_application(settings: Settings) -> Application:  # type: ignore[type-a
         application.add_handler(
             CommandHandler("chiudi", staff_handlers.close_ticket_with_note, filters=staff)
         )
+        # `/risposte` lists the staff's canned replies, `/risposta N` sends one to the citizen.
+        application.add_handler(CommandHandler("risposte", staff_handlers.list_canned_replies, filters=staff))
+        application.add_handler(CommandHandler("risposta", staff_handlers.send_canned_reply, filters=staff))
         # /avviso: the guided composer of a notice to the citizens (publishers only).
         application.add_handler(CommandHandler("avviso", composer.start, filters=staff))
         application.add_handler(

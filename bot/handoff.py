@@ -14,8 +14,9 @@ from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Message, U
 from telegram.error import TelegramError
 
 from backend_client import BackOfficeClient, BackOfficeError, OpeningHours
-from bot import texts
-from bot.handoff_store import ACTIVE, CLOSED, WAITING, HandoffStore, Ticket, TicketRecord
+from bot import canned, texts
+from bot.canned import CannedReply
+from bot.handoff_store import ACTIVE, CLOSED, INTERNAL_NOTE, WAITING, HandoffStore, Ticket, TicketRecord
 from bot.redact import redact
 from bot.render import keyboard
 from sportello.clock import ROME
@@ -24,6 +25,7 @@ logger = logging.getLogger(__name__)
 
 STAFF_SERVICE = "protocollo"  # the URP/protocollo desk answers handed-off chats
 RECENT_LINES = 10
+INTERNAL_PREFIX = "//"  # a staff message starting so is a note among staff
 # Today and two weeks after: the back office tells the closed days of the next 14 days, so a
 # desk closed over the holidays is still found when it reopens.
 LOOKAHEAD_DAYS = 15
@@ -127,8 +129,11 @@ class Handoffs:
         backoffice: BackOfficeClient,
         staff_chat_id: int | None,
         switchboard: str = texts.SWITCHBOARD,
+        canned_replies: tuple[CannedReply, ...] | None = None,
     ) -> None:
         self._bot = bot
+        # Read and checked now: a broken file stops the bot at start, not a clerk mid-chat.
+        self.canned = canned_replies if canned_replies is not None else canned.load()
         self._store = store
         self._backoffice = backoffice
         self.staff_chat_id = staff_chat_id
@@ -259,6 +264,13 @@ class Handoffs:
         ticket = await self._store.by_thread(message.message_thread_id or 0)
         if ticket is None or ticket.status == CLOSED:
             return
+        if message.text and message.text.startswith(INTERNAL_PREFIX):
+            # `// …` stays among staff: kept for the office, never relayed, never exported.
+            await self._store.add_line(ticket.id, INTERNAL_NOTE, message.text[len(INTERNAL_PREFIX) :].strip())
+            await self._bot.send_message(
+                message.chat_id, texts.INTERNAL_NOTE_KEPT, message_thread_id=message.message_thread_id
+            )
+            return
         if ticket.status == WAITING:
             ticket = await self.claim(ticket, staff)
         await self._store.add_line(ticket.id, "operatore", describe_message(message))
@@ -268,6 +280,17 @@ class Handoffs:
         else:
             await self._bot.send_message(ticket.chat_id, header)
             await self._bot.copy_message(ticket.chat_id, message.chat_id, message.message_id)
+
+    async def send_canned(self, thread_id: int, staff: User, reply: CannedReply) -> bool:
+        """Send a canned reply to the ticket's citizen, as a staff message; False if closed."""
+        ticket = await self._store.by_thread(thread_id)
+        if ticket is None or ticket.status == CLOSED:
+            return False
+        if ticket.status == WAITING:
+            ticket = await self.claim(ticket, staff)
+        await self._store.add_line(ticket.id, "operatore", reply.text)
+        await self._bot.send_message(ticket.chat_id, f"👤 {staff.first_name}, Comune di Cerveteri:\n{reply.text}")
+        return True
 
     async def claim(self, ticket: Ticket, staff: User) -> Ticket:
         ticket = await self._store.claim(ticket.id, staff.first_name)

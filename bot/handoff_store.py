@@ -14,6 +14,8 @@ from sportello.dblock import exclusive
 from sportello.sqlite import tune
 
 WAITING, ACTIVE, CLOSED = "waiting", "active", "closed"
+# The author of a staff group's `//` note: the office reads it, the citizen's export leaves it out.
+INTERNAL_NOTE = "nota interna"
 
 
 class Base(DeclarativeBase):
@@ -213,7 +215,8 @@ class HandoffStore:
             return int(getattr(result, "rowcount", 0) or 0)
 
     async def records_of(self, chat_id: int) -> list[TicketRecord]:
-        """Every ticket of this chat with what was said in it, oldest first."""
+        """Every ticket of this chat with what was said to and by the citizen (not the staff's
+        internal notes), oldest first."""
         async with self._sessions() as session:
             tickets = list(
                 await session.scalars(
@@ -223,7 +226,9 @@ class HandoffStore:
             records = []
             for row in tickets:
                 lines = await session.scalars(
-                    select(TranscriptRow).where(TranscriptRow.ticket_id == row.id).order_by(TranscriptRow.id)
+                    select(TranscriptRow)
+                    .where(TranscriptRow.ticket_id == row.id, TranscriptRow.author != INTERNAL_NOTE)
+                    .order_by(TranscriptRow.id)
                 )
                 records.append(
                     TicketRecord(

@@ -8,7 +8,7 @@ from telegram import Message, Update
 from telegram.error import TelegramError
 from telegram.ext import ApplicationHandlerStop, ContextTypes
 
-from bot import simple_mode, texts
+from bot import canned, simple_mode, texts
 from bot.handlers import converse, services_of, telegram_metadata
 from bot.handoff import CitizenAction, StaffAction, leave_keyboard
 
@@ -55,6 +55,37 @@ async def close_ticket_with_note(update: Update, context: ContextTypes.DEFAULT_T
         return
     note = " ".join(context.args or []) or None
     await handoffs.close(ticket, update.effective_user, note)
+
+
+async def list_canned_replies(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """`/risposte` in a ticket's topic: the canned replies, numbered."""
+    message = update.effective_message
+    if message is None:
+        return
+    handoffs = services_of(context).handoffs
+    thread = message.message_thread_id
+    text = canned.listing(handoffs.canned) if thread is not None else texts.CANNED_OUTSIDE_TICKET
+    await message.reply_text(text, message_thread_id=thread)
+
+
+async def send_canned_reply(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """`/risposta N` in a ticket's topic sends the N-th canned reply to the citizen."""
+    message, user = update.effective_message, update.effective_user
+    if message is None or user is None or user.is_bot:
+        return
+    handoffs = services_of(context).handoffs
+    thread = message.message_thread_id
+    if thread is None:
+        await message.reply_text(texts.CANNED_OUTSIDE_TICKET)
+        return
+    reply = canned.pick(handoffs.canned, " ".join(context.args or []))
+    if reply is None:
+        answer = texts.CANNED_UNKNOWN
+    elif await handoffs.send_canned(thread, user, reply):
+        answer = texts.canned_sent(reply.title)
+    else:
+        answer = texts.CANNED_CLOSED
+    await message.reply_text(answer, message_thread_id=thread)
 
 
 async def press_staff_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

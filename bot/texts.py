@@ -55,6 +55,17 @@ SETTINGS = (
     "🔡 Modalità compatta: i pulsanti sono solo dentro i messaggi.\n"
     "Ora usi la modalità {mode}."
 )
+# The staff group's `//` notes and canned replies (bot/canned_replies.yml).
+INTERNAL_NOTE_KEPT = "🔒 Nota interna: resta tra il personale, il cittadino non la vede."
+CANNED_OUTSIDE_TICKET = "Usate /risposte dentro l'argomento di una richiesta."
+CANNED_UNKNOWN = "Non c'è una risposta con questo numero. /risposte mostra l'elenco."
+CANNED_CLOSED = "Questa richiesta è chiusa: la risposta non è stata inviata."
+
+
+def canned_sent(title: str) -> str:
+    return f"Inviata al cittadino la risposta «{title}»."
+
+
 BIG_BUTTON_DURING_HANDOFF = (
     "Ora stai parlando con una persona del Comune: scrivi pure qui. "
     "Per tornare ai pulsanti dell'assistente tocca «↩️ Torna all'assistente»."
