@@ -29,6 +29,7 @@ from backend_client import (
     PracticeField,
     PracticeType,
 )
+from sportello.formatting import numeric_date
 
 ANONYMOUS_TYPES = frozenset({"segnalazione"})
 # Typed or tapped, these always leave a question open (rules in nlu/data/rules/practices.yml).
@@ -245,7 +246,7 @@ class ValidatePracticeForm(FormValidationAction):
             if day is None:
                 dispatcher.utter_message(text=texts.BAD_DATE)
                 return None
-            return day.isoformat(), parsing.italian_date_text(day)
+            return day.isoformat(), numeric_date(day)
         if not text or text.startswith("/"):
             dispatcher.utter_message(text=texts.WRITE_ANSWER)
             return None

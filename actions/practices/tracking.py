@@ -24,19 +24,20 @@ from backend_client import (
     PracticeNotFound,
     PracticeSummary,
 )
+from sportello.formatting import numeric_date
 
 
 def describe(detail: PracticeDetail) -> str:
     lines = [
         f"Pratica {detail.protocol_number} — {detail.practice_type_name}",
-        f"Stato: {detail.status_label} (aggiornata il {detail.updated_at:%d/%m/%Y})",
+        f"Stato: {detail.status_label} (aggiornata il {numeric_date(detail.updated_at)})",
     ]
     if detail.requested_documents:
         lines.append(f"L'ufficio chiede: {detail.requested_documents}")
     lines.append(f"Cosa succede ora: {detail.next_step}")
     if detail.history:
         lines.append("Storia:")
-        lines += [f"• {h.at:%d/%m/%Y} {h.status_label}" + (f" — {h.note}" if h.note else "") for h in detail.history]
+        lines += [f"• {numeric_date(h.at)} {h.status_label}" + (f" — {h.note}" if h.note else "") for h in detail.history]
     return "\n".join(lines)
 
 
