@@ -49,6 +49,3 @@ def italian_date(text: str, today: date | None = None) -> date | None:
     return parsed.date() if parsed else None
 
 
-def italian_date_text(value: date) -> str:
-    """A date as Italians write it."""
-    return value.strftime("%d/%m/%Y")

@@ -14,16 +14,15 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from typing import Literal
-from zoneinfo import ZoneInfo
 
 import dateparser
 
-ROME = ZoneInfo("Europe/Rome")
+from sportello.clock import PROCESS_CLOCK, ROME
 
 
 def rome_today() -> dt.date:
     """Today at the comune, whatever the server's own timezone: "oggi" and "domani" are Rome's."""
-    return dt.datetime.now(ROME).date()
+    return PROCESS_CLOCK.today()
 
 PartOfDay = Literal["mattina", "pomeriggio"]
 # Where the parts of the day begin and end, in local time; counters never open at night.

@@ -28,35 +28,31 @@ from backend_client.errors import (
     UnsupportedFileType,
     UploadQuotaExceeded,
 )
-from backend_client.models import (
+from backend_client.models.appointments import (
     Appointment,
     AppointmentSlot,
     AvailableDay,
     Closure,
     CounterService,
-    DataErasure,
     DaySlots,
-    Delivery,
     DeskStatusChange,
-    EventPage,
-    FeedEvent,
-    Health,
-    HistoryEntry,
-    KeptData,
-    LinkCode,
-    LinkedCitizen,
-    MyData,
     OpeningHours,
-    PaymentNotice,
+)
+from backend_client.models.base import Health
+from backend_client.models.events import Delivery, EventPage, FeedEvent
+from backend_client.models.identity import LinkCode, LinkedCitizen
+from backend_client.models.mydata import DataErasure, KeptData, MyData
+from backend_client.models.practices import (
+    HistoryEntry,
     PracticeDetail,
     PracticeDocument,
     PracticeField,
     PracticeSummary,
     PracticeType,
     PracticeTypeRef,
-    TaxPosition,
     Upload,
 )
+from backend_client.models.taxes import PaymentNotice, TaxPosition
 
 __all__ = [
     "AlreadyBooked",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from backend_client.models import (
+from backend_client.models.appointments import (
     Appointment,
     AppointmentSlot,
     AvailableDay,

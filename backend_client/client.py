@@ -15,7 +15,7 @@ from backend_client.announcements import AnnouncementsAPI
 from backend_client.appointments import AppointmentsAPI
 from backend_client.events import EventsAPI
 from backend_client.identity import IdentityAPI
-from backend_client.models import Health
+from backend_client.models.base import Health
 from backend_client.practices import PracticesAPI
 from backend_client.taxes import TaxesAPI
 from backend_client.transport import Transport, new_idempotency_key, parse

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from backend_client.models import Appointment, AppointmentSlot
+from backend_client.models.appointments import Appointment, AppointmentSlot
 
 
 class BackOfficeError(Exception):

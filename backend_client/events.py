@@ -4,10 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from backend_client.models import (
-    Delivery,
-    EventPage,
-)
+from backend_client.models.events import Delivery, EventPage
 from backend_client.transport import (
     Transport,
     parse,

@@ -2,12 +2,8 @@
 
 from __future__ import annotations
 
-from backend_client.models import (
-    DataErasure,
-    LinkCode,
-    LinkedCitizen,
-    MyData,
-)
+from backend_client.models.identity import LinkCode, LinkedCitizen
+from backend_client.models.mydata import DataErasure, MyData
 from backend_client.transport import (
     Transport,
     parse,

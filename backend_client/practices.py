@@ -8,12 +8,7 @@ from typing import Any
 import aiohttp
 
 from backend_client.errors import FileTooLarge
-from backend_client.models import (
-    PracticeDetail,
-    PracticeSummary,
-    PracticeType,
-    Upload,
-)
+from backend_client.models.practices import PracticeDetail, PracticeSummary, PracticeType, Upload
 from backend_client.transport import (
     MAX_UPLOAD_BYTES,
     Transport,

@@ -4,10 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from backend_client.models import (
-    PaymentNotice,
-    TaxPosition,
-)
+from backend_client.models.taxes import PaymentNotice, TaxPosition
 from backend_client.transport import (
     Transport,
     parse,

@@ -40,10 +40,7 @@ from backend_client.errors import (
     UnsupportedFileType,
     UploadQuotaExceeded,
 )
-from backend_client.models import (
-    Appointment,
-    AppointmentSlot,
-)
+from backend_client.models.appointments import Appointment, AppointmentSlot
 
 log = logging.getLogger(__name__)
 

@@ -29,7 +29,7 @@ from backoffice.db.uow import UnitOfWork
 from backoffice.errors import InvalidRequest
 from backoffice.identity.domain import CitizenNotFound, format_link_code
 from backoffice.identity.services import create_link_code
-from sportello.clock import Clock
+from sportello.clock import PROCESS_CLOCK
 from sportello.dblock import exclusive
 from sportello.logs import configure_logging
 from sportello.security import exit_if_unsafe
@@ -57,7 +57,7 @@ async def mint_link_code(settings: Settings, fiscal_code: str) -> str:
     """Mint a link code for a citizen, as the portal would after SPID/CIE (demos, tests)."""
     engine = create_engine(settings.database_url)
     try:
-        code = await create_link_code(UnitOfWork(create_sessionmaker(engine)), fiscal_code, Clock().now())
+        code = await create_link_code(UnitOfWork(create_sessionmaker(engine)), fiscal_code, PROCESS_CLOCK.now())
     finally:
         await engine.dispose()
     return format_link_code(code.code)
@@ -67,7 +67,7 @@ async def add_staff_user(settings: Settings, username: str, display_name: str, r
     """A console account, made from the command line (the first admin of a new comune)."""
     engine = create_engine(settings.database_url)
     try:
-        await console.add_user(UnitOfWork(create_sessionmaker(engine)), username, display_name, role, password, Clock().now())
+        await console.add_user(UnitOfWork(create_sessionmaker(engine)), username, display_name, role, password, PROCESS_CLOCK.now())
     finally:
         await engine.dispose()
 

@@ -21,7 +21,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from backoffice.db.models import JobLease
-from sportello.clock import Clock
+from sportello.clock import PROCESS_CLOCK
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +39,7 @@ async def take_lease(
     now: datetime | None = None,
 ) -> bool:
     """Take (or keep) the lease of job `name` for `ttl`; False when another process holds it."""
-    at = now or Clock().now()
+    at = now or PROCESS_CLOCK.now()
     try:
         async with sessions.begin() as session:
             taken = await session.execute(

@@ -21,7 +21,7 @@ from telegram.ext import ApplicationHandlerStop, ContextTypes
 
 from backend_client import BackOfficeError
 from bot import announcements
-from sportello.clock import ROME, Clock
+from sportello.clock import PROCESS_CLOCK, ROME, Clock
 
 logger = logging.getLogger(__name__)
 
@@ -69,7 +69,7 @@ class Composer:
 
     def __init__(self, publishers: frozenset[int], clock: Clock | None = None) -> None:
         self._publishers = publishers
-        self._clock = clock or Clock()
+        self._clock = clock or PROCESS_CLOCK
         self._watchers: set[asyncio.Task[None]] = set()
 
     def _draft(self, context: ContextTypes.DEFAULT_TYPE) -> dict[str, Any] | None:

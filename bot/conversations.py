@@ -15,6 +15,8 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import Column, Float, Integer, MetaData, String, Table, Text, delete, inspect, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
+from sportello.clock import PROCESS_CLOCK
+
 # Rasa 3.6's SQLTrackerStore.SQLEvent, the columns the bot uses.
 EVENTS = Table(
     "events",
@@ -90,7 +92,7 @@ class ConversationStore:
 
     async def forget_older_than(self, days: int, now: datetime | None = None) -> int:
         """Delete every event older than `days` days, whoever's; how many."""
-        cutoff = (now or datetime.now(UTC)) - timedelta(days=days)
+        cutoff = (now or PROCESS_CLOCK.now()) - timedelta(days=days)
         async with self._engine.begin() as connection:
             if not await self._has_events(connection):
                 return 0

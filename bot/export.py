@@ -10,7 +10,6 @@ from typing import Any
 from backend_client import MyData
 from bot.conversations import ConversationLine
 from bot.handoff_store import TicketRecord
-from sportello.clock import ROME
 
 CHANNEL_PREFIX = "telegram:"
 
@@ -46,11 +45,6 @@ class Export:
     tickets: list[TicketRecord]
     conversation_days: int
     transcript_days: int
-
-
-def local_time(value: datetime) -> str:
-    aware = value if value.tzinfo else value.replace(tzinfo=UTC)
-    return f"{aware.astimezone(ROME):%d/%m/%Y %H:%M}"
 
 
 def iso(value: datetime | None) -> str | None:

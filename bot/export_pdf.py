@@ -15,9 +15,8 @@ from bot.export import (
     STATUS_LABELS,
     TAX_STATUS,
     Export,
-    local_time,
 )
-from sportello.formatting import euro, long_date
+from sportello.formatting import euro, long_date, numeric_date_time
 
 
 def _printable(char: str) -> bool:
@@ -96,7 +95,7 @@ def export_pdf(export: Export) -> bytes:
     doc.text(f"Comune di {export.comune} - Sportello Digitale", 16, "B", 9)
     doc.text("I tuoi dati: quello che l'assistente conserva su di te", 12, "B", 7)
     doc.text(
-        f"Preparato il {local_time(export.generated_at)}. Il codice fiscale è nascosto in parte, come in chat.",
+        f"Preparato il {numeric_date_time(export.generated_at)}. Il codice fiscale è nascosto in parte, come in chat.",
         9,
     )
 
@@ -120,7 +119,7 @@ def export_pdf(export: Export) -> bytes:
     for link in data.links:
         here = " (questa chat)" if link.this_chat else ""
         doc.item(
-            f"Telegram {link.channel_user.removeprefix(CHANNEL_PREFIX)}{here}, dal {local_time(link.linked_at)}"
+            f"Telegram {link.channel_user.removeprefix(CHANNEL_PREFIX)}{here}, dal {numeric_date_time(link.linked_at)}"
         )
     if not data.links:
         doc.none()
@@ -130,10 +129,10 @@ def export_pdf(export: Export) -> bytes:
         doc.text(
             f"{practice.protocol_number} - {practice.practice_type.name}: {practice.status_label}", 10, "B"
         )
-        doc.item(f"Presentata il {local_time(practice.created_at)}")
+        doc.item(f"Presentata il {numeric_date_time(practice.created_at)}")
         for step in practice.history:
             note = f" ({step.note})" if step.note else ""
-            doc.item(f"{local_time(step.at)}: {step.status_label}{note}")
+            doc.item(f"{numeric_date_time(step.at)}: {step.status_label}{note}")
         for name, value in practice.answers.items():
             doc.item(f"{name.replace('_', ' ')}: {_answer(value)}")
         for attachment in practice.attachments:
@@ -153,11 +152,11 @@ def export_pdf(export: Export) -> bytes:
         )
         if position.notice is not None:
             doc.text(
-                f"   avviso pagoPA {position.notice.notice_number} del {local_time(position.notice.issued_at)}"
+                f"   avviso pagoPA {position.notice.notice_number} del {numeric_date_time(position.notice.issued_at)}"
             )
         if position.receipt is not None:
             doc.text(
-                f"   ricevuta {position.receipt.receipt_number}, pagato il {local_time(position.receipt.paid_at)}"
+                f"   ricevuta {position.receipt.receipt_number}, pagato il {numeric_date_time(position.receipt.paid_at)}"
             )
     if not data.tax_positions:
         doc.none()
@@ -165,7 +164,7 @@ def export_pdf(export: Export) -> bytes:
     doc.heading("Appuntamenti allo sportello")
     for appointment in data.appointments:
         doc.item(
-            f"{appointment.service_name}, {local_time(appointment.starts_at)}, codice {appointment.code}: "
+            f"{appointment.service_name}, {numeric_date_time(appointment.starts_at)}, codice {appointment.code}: "
             f"{APPOINTMENT_STATUS.get(appointment.status, appointment.status)}"
         )
     if not data.appointments:
@@ -178,7 +177,7 @@ def export_pdf(export: Export) -> bytes:
             if upload.protocol_number
             else "non fa parte di una pratica"
         )
-        doc.item(f"{upload.filename} ({upload.size} byte), {local_time(upload.uploaded_at)}: {where}")
+        doc.item(f"{upload.filename} ({upload.size} byte), {numeric_date_time(upload.uploaded_at)}: {where}")
     if not data.uploads:
         doc.none()
 
@@ -186,21 +185,21 @@ def export_pdf(export: Export) -> bytes:
     for notice in data.notifications:
         label = NOTIFICATION_LABELS.get(notice.type, notice.type.replace("_", " "))
         doc.item(
-            f"{local_time(notice.created_at)}: {label}, {STATUS_LABELS.get(notice.status, notice.status)}"
+            f"{numeric_date_time(notice.created_at)}: {label}, {STATUS_LABELS.get(notice.status, notice.status)}"
         )
     if not data.notifications:
         doc.none()
 
     doc.heading("Richieste di parlare con una persona")
     for ticket in export.tickets:
-        closed = f", chiusa il {local_time(ticket.closed_at)}" if ticket.closed_at else ""
+        closed = f", chiusa il {numeric_date_time(ticket.closed_at)}" if ticket.closed_at else ""
         doc.text(
-            f"Richiesta #{ticket.id} - {ticket.topic}: aperta il {local_time(ticket.created_at)}{closed}",
+            f"Richiesta #{ticket.id} - {ticket.topic}: aperta il {numeric_date_time(ticket.created_at)}{closed}",
             10,
             "B",
         )
         for at, author, text in ticket.transcript:
-            doc.item(f"{local_time(at)} {AUTHOR_LABELS.get(author, author)}: {text}")
+            doc.item(f"{numeric_date_time(at)} {AUTHOR_LABELS.get(author, author)}: {text}")
     if not export.tickets:
         doc.none()
 
@@ -211,7 +210,7 @@ def export_pdf(export: Export) -> bytes:
         "I",
     )
     for line in export.conversation:
-        doc.item(f"{local_time(line.at)} {AUTHOR_LABELS.get(line.author, line.author)}: {line.text}")
+        doc.item(f"{numeric_date_time(line.at)} {AUTHOR_LABELS.get(line.author, line.author)}: {line.text}")
     if not export.conversation:
         doc.none()
 

@@ -13,7 +13,7 @@ chat of the citizen — their conversations and tickets go too.
 from __future__ import annotations
 
 import logging
-from datetime import UTC, date, datetime
+from datetime import date
 
 from sqlalchemy.exc import SQLAlchemyError
 from telegram import Bot, InputFile
@@ -27,7 +27,7 @@ from bot.export_pdf import export_pdf
 from bot.handoff import Handoffs
 from bot.rasa import RasaMessage
 from bot.render import keyboard
-from sportello.clock import ROME
+from sportello.clock import PROCESS_CLOCK, ROME
 
 logger = logging.getLogger(__name__)
 
@@ -99,7 +99,7 @@ class PersonalData:
         data = await self._backoffice.identity.my_data(f"{CHANNEL_PREFIX}{user_id}")
         return Export(
             comune=self._comune,
-            generated_at=datetime.now(UTC),
+            generated_at=PROCESS_CLOCK.now(),
             user_id=user_id,
             data=data,
             conversation=await self._conversations.lines(str(user_id)),

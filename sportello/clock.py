@@ -61,3 +61,8 @@ class Clock:
 
     def unfreeze(self) -> None:
         self._frozen = None
+
+
+# The clock of a process that has no application object to carry one (the actions server,
+# the bot's handlers, the back office's command line and column defaults); a test freezes it.
+PROCESS_CLOCK = Clock()

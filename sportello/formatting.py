@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 from babel.dates import format_date, format_datetime
 from babel.numbers import format_currency
+
+from sportello.clock import ROME
 
 
 def euro(cents: int) -> str:
@@ -17,6 +19,17 @@ def euro(cents: int) -> str:
 def long_date(value: date) -> str:
     """«mercoledì 16 dicembre 2026»."""
     return format_date(value, "EEEE d MMMM y", locale="it")
+
+
+def numeric_date(value: date) -> str:
+    """«16/12/2026», as on a form or a stamp."""
+    return f"{value:%d/%m/%Y}"
+
+
+def numeric_date_time(value: datetime) -> str:
+    """«16/12/2026 14:05» in Rome's time; a naive datetime is taken as UTC."""
+    aware = value if value.tzinfo else value.replace(tzinfo=UTC)
+    return f"{aware.astimezone(ROME):%d/%m/%Y %H:%M}"
 
 
 def short_day(value: date) -> str:

@@ -28,7 +28,7 @@ from backend_client import (
     SlotClosed,
     SlotTaken,
 )
-from sportello.clock import ROME
+from sportello.clock import PROCESS_CLOCK, ROME
 from sportello.formatting import clock, euro, long_date, short_day
 
 MY_BOOKINGS = {"title": "📅 I miei appuntamenti", "payload": "/appointment_list"}
@@ -169,7 +169,7 @@ class ActionAppointmentBook(Action):
             except ValueError:
                 return state + await self._ask_day(dispatcher, client, service, code, "Non ho capito il giorno scelto.")
             return state + await self._ask_time(dispatcher, client, service, day, None, code)
-        wanted = parse_when(str(tracker.latest_message.get("text") or ""), datetime.now(ROME)) if typed else None
+        wanted = parse_when(str(tracker.latest_message.get("text") or ""), PROCESS_CLOCK.local_now()) if typed else None
         if wanted is not None:
             return state + await self._typed(dispatcher, client, service, wanted, moving)
         if intent == "inform":
@@ -262,7 +262,7 @@ class ActionAppointmentBook(Action):
         offer = "Questi sono i posti liberi più vicini:"
         if not nearest:
             # Nothing near that time (too far ahead, say): the first free places from today.
-            nearest = await client.appointments.nearest_slots(service.code, datetime.now(ROME), limit=3)
+            nearest = await client.appointments.nearest_slots(service.code, PROCESS_CLOCK.local_now(), limit=3)
             offer = "I primi posti liberi sono questi:"
         if not nearest:
             dispatcher.utter_message(text=f"{why}. Non trovo posti liberi: una persona del Comune può aiutarti.", buttons=[MENU, PERSON])

@@ -22,12 +22,14 @@ from actions.common import (
     telegram_facts,
 )
 from actions.identity import linked_citizen
+from actions.practices import texts
 from actions.when import rome_today
 from backend_client import (
     BackOfficeError,
     PracticeField,
     PracticeType,
 )
+from sportello.formatting import numeric_date
 
 ANONYMOUS_TYPES = frozenset({"segnalazione"})
 # Typed or tapped, these always leave a question open (rules in nlu/data/rules/practices.yml).
@@ -158,7 +160,7 @@ class ValidatePracticeForm(FormValidationAction):
             return {"practice_type": None, "requested_slot": None}
         code = resolve_type(code, types) or ""
         if not code:
-            dispatcher.utter_message(text="Questo tipo di pratica non lo conosco. Scegline uno dall'elenco.")
+            dispatcher.utter_message(text=texts.UNKNOWN_TYPE)
             return {"practice_type": None}
         if citizen is None and code not in ANONYMOUS_TYPES:
             dispatcher.utter_message(response="utter_need_link")
@@ -208,28 +210,24 @@ class ValidatePracticeForm(FormValidationAction):
             upload = facts.get("upload")
             if isinstance(upload, dict) and upload.get("upload_id"):
                 return upload["upload_id"], f"📎 {upload.get('filename') or 'file'}"
-            dispatcher.utter_message(
-                text="Mandami il documento con la graffetta 📎: PDF, JPG o PNG, al massimo 20 MB."
-            )
+            dispatcher.utter_message(text=texts.SEND_DOCUMENT)
             return None
         if field.kind == "location":
             place = facts.get("location")
             if isinstance(place, dict) and "latitude" in place:
                 point = {"latitude": place["latitude"], "longitude": place["longitude"]}
                 return point, f"📍 {point['latitude']:.5f}, {point['longitude']:.5f}"
-            dispatcher.utter_message(
-                text="Mandami la posizione: premi la graffetta 📎, poi «Posizione», e scegli il punto sulla mappa."
-            )
+            dispatcher.utter_message(text=texts.SEND_LOCATION)
             return None
         if facts.get("upload") or facts.get("location"):
-            dispatcher.utter_message(text="Qui mi serve una risposta scritta.")
+            dispatcher.utter_message(text=texts.WRITTEN_ANSWER)
             return None
         if field.kind == "choice":
             picked = str(choice or text)
             for option in field.choices:
                 if option.lower() == picked.lower():
                     return option, option
-            dispatcher.utter_message(text="Scegli una delle risposte con i pulsanti, per favore.")
+            dispatcher.utter_message(text=texts.PICK_A_BUTTON)
             return None
         if field.kind == "fiscal_code":
             if choice == ME:
@@ -240,22 +238,20 @@ class ValidatePracticeForm(FormValidationAction):
                     return ME, f"il tuo ({citizen.fiscal_code_masked})"
             code = parsing.fiscal_code(text)
             if code is None:
-                dispatcher.utter_message(
-                    text="Questo codice fiscale non sembra giusto: sono 16 lettere e numeri, come RSSMRA50C12C552D. Controllalo e riscrivilo."
-                )
+                dispatcher.utter_message(text=texts.BAD_FISCAL_CODE)
                 return None
             return code, code
         if field.kind == "date":
             day = parsing.italian_date(text, rome_today())
             if day is None:
-                dispatcher.utter_message(text="Non ho capito la data. Scrivila così: 15/12/2026, oppure «domani».")
+                dispatcher.utter_message(text=texts.BAD_DATE)
                 return None
-            return day.isoformat(), parsing.italian_date_text(day)
+            return day.isoformat(), numeric_date(day)
         if not text or text.startswith("/"):
-            dispatcher.utter_message(text="Scrivimi la risposta, per favore.")
+            dispatcher.utter_message(text=texts.WRITE_ANSWER)
             return None
         if len(text) > 2000:
-            dispatcher.utter_message(text="È un po' lungo: riassumilo in meno di 2000 caratteri, per favore.")
+            dispatcher.utter_message(text=texts.TOO_LONG)
             return None
         return text, text
 
@@ -268,7 +264,7 @@ class ValidatePracticeForm(FormValidationAction):
         if isinstance(value, str) and value in draft.get("answers", {}) | {k: 1 for k in draft.get("skipped", [])}:
             # Correct one field: forget its answer, the form asks it again, then the summary.
             return {"practice_confirm": None, "practice_answer": None, "practice_draft": forget(draft, value)}
-        dispatcher.utter_message(text="Va bene, non invio nulla. Puoi correggere un dato o annullare.")
+        dispatcher.utter_message(text=texts.NOT_SENT)
         return {"practice_confirm": None}
 
 
@@ -290,7 +286,7 @@ class ActionAskPracticeType(Action):
             {"title": t.name.split(" – ")[0], "payload": f'/inform{{"practice_choice": "{t.code}"}}'}
             for t in types.values()
         ]
-        dispatcher.utter_message(text="Che pratica vuoi presentare?", buttons=[*buttons, CANCEL, MENU, PERSON])
+        dispatcher.utter_message(text=texts.WHICH_TYPE, buttons=[*buttons, CANCEL, MENU, PERSON])
         return []
 
 
@@ -344,13 +340,13 @@ class ActionAskPracticeConfirm(Action):
             return []
         if practice_type is None:
             return []
-        lines = [f"Ecco il riepilogo: {practice_type.name}"]
+        lines = [texts.SUMMARY.format(name=practice_type.name)]
         edits = []
         for field in practice_type.fields:
             shown = draft.get("shown", {}).get(field.name, "—")
             lines.append(f"• {field.label}: {shown}")
             edits.append({"title": f"✏️ {field.label[:40]}", "payload": f'/inform{{"practice_edit": "{field.name}"}}'})
-        lines.append("Confermi l'invio?")
+        lines.append(texts.CONFIRM)
         previous = last_answered(draft, practice_type)
         back = (
             [{"title": "⬅️ Indietro", "payload": f'/inform{{"practice_edit": "{previous.name}"}}'}]

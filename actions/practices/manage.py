@@ -18,6 +18,7 @@ from actions.common import (
     entity,
     telegram_facts,
 )
+from actions.practices import texts
 from actions.practices.form import ActionPrepareReport
 from actions.practices.tracking import ActionPracticeStatus
 from backend_client import (
@@ -58,7 +59,7 @@ class ActionHandleInform(Action):
             waiting = [p for p in practices if p.status == "integrazione_richiesta"]
             if not waiting:
                 dispatcher.utter_message(
-                    text="Ho ricevuto il file, ma nessuna tua pratica aspetta documenti. Se vuoi presentarne una nuova, inizia da qui.",
+                    text=texts.NO_PRACTICE_WAITING,
                     buttons=[{"title": "📄 Nuova pratica", "payload": "/practice_submit"}, MENU, PERSON],
                 )
                 return []
@@ -70,7 +71,9 @@ class ActionHandleInform(Action):
             dispatcher.utter_message(response="utter_backoffice_down")
             return []
         dispatcher.utter_message(
-            text=f"Grazie, ho aggiunto il documento alla pratica {detail.protocol_number}. Ora è «{detail.status_label}». {detail.next_step}",
+            text=texts.DOCUMENT_ADDED.format(
+                number=detail.protocol_number, status=detail.status_label, next_step=detail.next_step
+            ),
             buttons=[{"title": "📂 Le mie pratiche", "payload": "/practice_list"}, MENU, PERSON],
         )
         return []

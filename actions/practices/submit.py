@@ -14,6 +14,7 @@ from actions.common import (
     api,
     channel_user,
 )
+from actions.practices import texts
 from actions.practices.form import ME, forget_draft
 from backend_client import (
     BackOfficeUnavailable,
@@ -52,7 +53,7 @@ class ActionSubmitPractice(Action):
             )
         except BackOfficeUnavailable:
             dispatcher.utter_message(
-                text="Il sistema del Comune non risponde, la pratica non è ancora partita. Ho tenuto tutti i dati: riprova tra poco.",
+                text=texts.SUBMIT_DOWN,
                 buttons=[{"title": "🔁 Riprova l'invio", "payload": "/affirm"}, MENU, PERSON],
             )
             return [SlotSet("practice_pending", True)]
@@ -61,7 +62,7 @@ class ActionSubmitPractice(Action):
             return [SlotSet("practice_pending", False)]
         except InvalidData as error:
             problems = "; ".join(error.fields.values()) or "alcuni dati non vanno bene"
-            dispatcher.utter_message(text=f"Il Comune non ha accettato la pratica: {problems}. Correggi e riprova.")
+            dispatcher.utter_message(text=texts.REJECTED.format(problems=problems))
             return [SlotSet("practice_confirm", None), SlotSet("practice_pending", False)]
         dispatcher.utter_message(text=receipt(detail))
         if detail.document is not None:
@@ -73,7 +74,7 @@ class ActionSubmitPractice(Action):
                 }
             )
         dispatcher.utter_message(
-            text="Posso aiutarti in altro?",
+            text=texts.ANYTHING_ELSE,
             buttons=[{"title": "📂 Le mie pratiche", "payload": "/practice_list"}, MENU, PERSON],
         )
         dispatcher.utter_message(json_message=TASK_DONE)  # the channel may offer the avvisi, once

@@ -16,6 +16,7 @@ from actions.common import (
     api,
     channel_user,
 )
+from actions.practices import texts
 from backend_client import (
     BackOfficeError,
     NotLinked,
@@ -23,19 +24,20 @@ from backend_client import (
     PracticeNotFound,
     PracticeSummary,
 )
+from sportello.formatting import numeric_date
 
 
 def describe(detail: PracticeDetail) -> str:
     lines = [
         f"Pratica {detail.protocol_number} — {detail.practice_type_name}",
-        f"Stato: {detail.status_label} (aggiornata il {detail.updated_at:%d/%m/%Y})",
+        f"Stato: {detail.status_label} (aggiornata il {numeric_date(detail.updated_at)})",
     ]
     if detail.requested_documents:
         lines.append(f"L'ufficio chiede: {detail.requested_documents}")
     lines.append(f"Cosa succede ora: {detail.next_step}")
     if detail.history:
         lines.append("Storia:")
-        lines += [f"• {h.at:%d/%m/%Y} {h.status_label}" + (f" — {h.note}" if h.note else "") for h in detail.history]
+        lines += [f"• {numeric_date(h.at)} {h.status_label}" + (f" — {h.note}" if h.note else "") for h in detail.history]
     return "\n".join(lines)
 
 
@@ -50,17 +52,10 @@ class ValidateStatusForm(FormValidationAction):
     ) -> dict[str, Any]:
         number = parsing.protocol_number(str(value or ""))
         if number is None:
-            dispatcher.utter_message(text="Il numero di protocollo è fatto così: 2026/000123. Riprova.")
+            dispatcher.utter_message(text=texts.BAD_PROTOCOL)
         return {"protocol_number": number}
 
 
-# Protocol numbers follow each other and a codice fiscale can be computed from a name: the
-# status goes only to the chat linked to the owner, whatever else the asker knows.
-NOT_LINKED_STATUS = (
-    "Per proteggere i dati di chi l'ha presentata, lo stato di una pratica lo dico solo nella "
-    "chat collegata a quella persona. Se la pratica è tua, collega questa chat: accedi al portale "
-    "del Comune con SPID o CIE, prendi il codice di collegamento e scrivimelo qui."
-)
 LINK_BUTTON = {"title": "🔗 Ho il codice", "payload": "/account_link"}
 
 
@@ -97,8 +92,7 @@ class ActionAskProtocolNumber(Action):
             dispatcher.utter_message(response="utter_ask_protocol_number")
             return []
         dispatcher.utter_message(
-            text="Quale pratica vuoi seguire? Toccala qui sotto, oppure scrivimi il numero di protocollo "
-            "(per esempio 2026/000123).",
+            text=texts.WHICH_PRACTICE,
             buttons=[*(practice_button(p) for p in practices[:_PRACTICE_BUTTONS]), MENU, PERSON],
         )
         return []
@@ -121,13 +115,12 @@ class ActionPracticeStatus(Action):
             detail = await (await api()).practices.get(channel_user(tracker), number)
         except NotLinked:
             # Whatever the number: nothing tells whether it exists or whose it is.
-            dispatcher.utter_message(text=NOT_LINKED_STATUS, buttons=[LINK_BUTTON, MENU, PERSON])
+            dispatcher.utter_message(text=texts.NOT_LINKED_STATUS, buttons=[LINK_BUTTON, MENU, PERSON])
             return forget
         except PracticeNotFound:
             # The same words for a number that does not exist and for someone else's.
             dispatcher.utter_message(
-                text=f"Non trovo una tua pratica con il numero {number}. Controlla il numero: "
-                "se l'ha presentata un'altra persona, può seguirla solo lei, dalla sua chat collegata.",
+                text=texts.NOT_FOUND.format(number=number),
                 buttons=[{"title": "🔎 Un altro numero", "payload": "/practice_status"}, MENU, PERSON],
             )
             return forget
@@ -137,7 +130,7 @@ class ActionPracticeStatus(Action):
         buttons = [{"title": "📂 Le mie pratiche", "payload": "/practice_list"}, MENU, PERSON]
         if detail.status == "integrazione_richiesta":
             buttons.insert(0, {"title": "ℹ️ Come mando il documento", "payload": "/help"})
-            dispatcher.utter_message(text=describe(detail) + "\nMandami qui il documento con la graffetta 📎.", buttons=buttons)
+            dispatcher.utter_message(text=describe(detail) + texts.SEND_HERE, buttons=buttons)
         else:
             dispatcher.utter_message(text=describe(detail), buttons=buttons)
         return forget
@@ -162,7 +155,7 @@ class ActionPracticeList(Action):
             return []
         if not practices:
             dispatcher.utter_message(
-                text="Non hai pratiche presentate.",
+                text=texts.NO_PRACTICES,
                 buttons=[{"title": "📄 Nuova pratica", "payload": "/practice_submit"}, MENU, PERSON],
             )
             return []

@@ -7,16 +7,15 @@ docs/analytics.md, next to the function that computes it here.
 
 from __future__ import annotations
 
-import csv
-import io
 import math
 import re
 import statistics
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime
 
+from backoffice.analytics.period import rome_day
 from backoffice.analytics.schemas import (
     DayFigures,
     Figures,
@@ -34,12 +33,8 @@ from backoffice.analytics.schemas import (
     WaitingTime,
     rate,
 )
-from backoffice.errors import InvalidRequest
-from sportello.clock import ROME
 from sportello.redact import redact_personal
 
-MAX_DAYS = 366
-DEFAULT_DAYS = 30
 TOP_INTENTS = 10
 TOP_PHRASES = 20
 PHRASE_LENGTH = 80
@@ -54,34 +49,6 @@ REQUESTED_SLOT = "requested_slot"
 LISTEN = "action_listen"
 
 OpenAt = Callable[[datetime], bool]
-
-
-# --- the period -----------------------------------------------------------------------
-
-
-def period(first: str | None, last: str | None, today: date) -> Period:
-    """The period of ?from=&to= (YYYY-MM-DD): the last 30 days by default, at most 366."""
-    try:
-        end = date.fromisoformat(last) if last else today
-        start = date.fromisoformat(first) if first else end - timedelta(days=DEFAULT_DAYS - 1)
-    except ValueError:
-        raise InvalidRequest("from e to sono date nel formato AAAA-MM-GG") from None
-    if start > end:
-        raise InvalidRequest("from viene dopo to")
-    if (end - start).days + 1 > MAX_DAYS:
-        raise InvalidRequest(f"Si possono chiedere al massimo {MAX_DAYS} giorni")
-    return Period(start, end)
-
-
-def bounds(span: Period) -> tuple[datetime, datetime]:
-    """The period's first instant and the one just after it (aware, Rome)."""
-    start = datetime.combine(span.first, time(0), ROME)
-    end = datetime.combine(span.last + timedelta(days=1), time(0), ROME)
-    return start, end
-
-
-def rome_day(at: datetime) -> date:
-    return at.astimezone(ROME).date()
 
 
 # --- the conversation history ---------------------------------------------------------
@@ -412,57 +379,3 @@ def _totals(days: Sequence[DayFigures], history: bool, hours: bool) -> Totals:
         practices_other=other,
         chat_share=rate(chat, chat + other),
     )
-
-
-# --- the CSV --------------------------------------------------------------------------
-
-CSV_HEADER = ("Giorno", "Indicatore", "Valore")
-CSV_DELIMITER = ";"
-# The per-day figures as the CSV names them, in Italian.
-DAY_LABELS: tuple[tuple[str, str], ...] = (
-    ("conversations", "Conversazioni"),
-    ("solved_by_bot", "Risolte dall'assistente"),
-    ("handed_to_person", "Passate a una persona"),
-    ("user_messages", "Messaggi dei cittadini"),
-    ("fallbacks", "Messaggi non capiti"),
-    ("out_of_hours", "Conversazioni fuori orario"),
-    ("tickets", "Richieste a una persona"),
-    ("wait_median_seconds", "Attesa mediana (secondi)"),
-    ("wait_p90_seconds", "Attesa 90° percentile (secondi)"),
-    ("ratings", "Valutazioni"),
-    ("rating_average", "Valutazione media"),
-    ("practices_chat", "Pratiche dalla chat"),
-    ("practices_other", "Pratiche da altri canali"),
-)
-
-
-def _cell(value: object) -> str:
-    """A number as Italian Excel reads it (decimal comma); empty when not available."""
-    if value is None:
-        return ""
-    if isinstance(value, float):
-        return f"{value:g}".replace(".", ",")
-    return str(value)
-
-
-def csv_text(result: Figures) -> str:
-    """One row per day per figure, then the period's forms and intents; ';' between cells.
-
-    An empty value is a figure whose store could not be read. No message text is written.
-    """
-    out = io.StringIO()
-    writer = csv.writer(out, delimiter=CSV_DELIMITER, lineterminator="\r\n")
-    writer.writerow(CSV_HEADER)
-    for day in result.days:
-        for name, label in DAY_LABELS:
-            writer.writerow((day.day.isoformat(), label, _cell(getattr(day, name))))
-    span = f"{result.period.first.isoformat()}/{result.period.last.isoformat()}"
-    for intent in result.top_intents or ():
-        writer.writerow((span, f"Intento {intent.intent}", intent.count))
-    for form in result.forms or ():
-        writer.writerow((span, f"Modulo {form.form}: avviati", form.started))
-        writer.writerow((span, f"Modulo {form.form}: completati", form.completed))
-        for step in form.steps:
-            writer.writerow((span, f"Modulo {form.form}, passo {step.step}: raggiunto", step.reached))
-            writer.writerow((span, f"Modulo {form.form}, passo {step.step}: abbandoni", step.dropped))
-    return out.getvalue()

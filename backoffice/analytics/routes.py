@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 
 from aiohttp import web
 
-from backoffice.analytics import domain, services
+from backoffice.analytics import period, services
 from backoffice.analytics.repository import ExternalStores
 from backoffice.analytics.schemas import Period
 from backoffice.appkeys import SETTINGS
@@ -19,7 +19,7 @@ STORES = web.AppKey("analytics_stores", ExternalStores)
 
 
 def _period(request: web.Request) -> Period:
-    return domain.period(request.query.get("from"), request.query.get("to"), today(request))
+    return period.period(request.query.get("from"), request.query.get("to"), today(request))
 
 
 def _closed_days(request: web.Request) -> ClosedDays:

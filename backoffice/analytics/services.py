@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from backoffice.analytics import domain
+from backoffice.analytics import domain, export, period
 from backoffice.analytics.repository import AnalyticsRepository, ExternalStores
 from backoffice.analytics.schemas import Figures, Period
 from backoffice.appointments.domain import ClosedDays
@@ -13,7 +13,7 @@ from backoffice.schemas import JSONObject
 async def figures(uow: UnitOfWork, stores: ExternalStores, closed_days: ClosedDays, span: Period) -> Figures:
     """Every figure of the period. The back office's own tables are read in one unit of work;
     Rasa's history and the handoff tickets each from their store, None if it cannot be read."""
-    start, end = domain.bounds(span)
+    start, end = period.bounds(span)
     async with uow:
         repo = AnalyticsRepository(uow.session)
         practices = await repo.practices_filed(start, end)
@@ -26,7 +26,7 @@ async def figures(uow: UnitOfWork, stores: ExternalStores, closed_days: ClosedDa
 
 async def export_csv(uow: UnitOfWork, stores: ExternalStores, closed_days: ClosedDays, span: Period) -> str:
     """The period's figures as CSV (';', decimal comma): one row per day per figure."""
-    return domain.csv_text(await figures(uow, stores, closed_days, span))
+    return export.csv_text(await figures(uow, stores, closed_days, span))
 
 
 async def open_data(uow: UnitOfWork, stores: ExternalStores, closed_days: ClosedDays, span: Period) -> JSONObject:

@@ -8,9 +8,6 @@ and the comune's own) and minus the bookings, the only rows there are.
 
 from __future__ import annotations
 
-import hmac
-import re
-import secrets
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -20,16 +17,12 @@ from typing import Any
 import holidays
 
 from backoffice.appointments.schemas import Closure, CounterSlot
-from backoffice.capabilities import sign
 from backoffice.db.models import AppointmentStatus
 from backoffice.errors import BackOfficeError, Conflict, InvalidRequest, InvalidTransition, NotFound
-from backoffice.identity.domain import LINK_CODE_ALPHABET
 from sportello.clock import ROME, local
 from sportello.formatting import long_date
 from sportello.settings import Settings
 
-CODE_PREFIX = "CE"
-CODE_LENGTH = 4
 # Retries of a booking whose desk was taken between reading and writing; each retry reads
 # again, so it either finds another free desk or answers SlotTaken.
 MAX_ATTEMPTS = 5
@@ -44,8 +37,6 @@ REMINDER_HOURS = range(9, 20)
 # How far ahead a counter service tells its closed days: enough for the chat to say when
 # a desk reopens after Christmas or Easter.
 CLOSURE_DAYS = 14
-_TOKEN_LABEL = b"sportello-digitale/appointments/v1"
-_CODE_CHARACTERS = re.compile(r"[^A-Z0-9]")
 
 STATUS_LABELS: dict[str, str] = {
     AppointmentStatus.PRENOTATO: "Prenotato",
@@ -268,31 +259,6 @@ def parse_wanted_time(value: Any) -> datetime | date:
     if len(text) == 10:
         return date.fromisoformat(text)
     return as_local(datetime.fromisoformat(text))
-
-
-# --- codes and the desk's QR ----------------------------------------------------------
-
-
-def new_appointment_code() -> str:
-    """A short code read aloud at the desk, without 0/O or 1/I: CE-7K3P."""
-    suffix = "".join(secrets.choice(LINK_CODE_ALPHABET) for _ in range(CODE_LENGTH))
-    return f"{CODE_PREFIX}-{suffix}"
-
-
-def normalise_appointment_code(value: str) -> str:
-    """CE-7K3P however it was typed: 'ce7k3p', 'CE 7K3P'."""
-    plain = _CODE_CHARACTERS.sub("", value.upper())
-    return f"{plain[:2]}-{plain[2:]}" if len(plain) > 2 else plain
-
-
-def sign_appointment_token(secret: str, code: str) -> str:
-    """The token of an appointment's verification URL; it holds for the code's life."""
-    # 128 bits are unguessable and keep the QR small enough for an old phone's camera.
-    return sign(secret, _TOKEN_LABEL, code, length=16)
-
-
-def verify_appointment_token(secret: str, code: str, token: str) -> bool:
-    return hmac.compare_digest(token, sign_appointment_token(secret, code))
 
 
 # --- the citizen's changes ------------------------------------------------------------

@@ -12,7 +12,8 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from backoffice.appointments.domain import AppointmentNotFound, OfficeHours, normalise_appointment_code
+from backoffice.appointments.codes import normalise_appointment_code
+from backoffice.appointments.domain import AppointmentNotFound, OfficeHours
 from backoffice.appointments.schemas import AppointmentView, CounterService, OpeningHours, local_iso
 from backoffice.db import models
 from backoffice.db.models import AppointmentStatus

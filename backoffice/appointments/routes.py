@@ -9,7 +9,7 @@ import aiohttp_jinja2
 from aiohttp import web
 
 from backoffice.appkeys import SETTINGS
-from backoffice.appointments import domain, jobs, services
+from backoffice.appointments import codes, domain, jobs, services
 from backoffice.appointments.domain import AppointmentNotFound, BookingRules
 from backoffice.appointments.schemas import QRUrl
 from backoffice.errors import InvalidRequest
@@ -38,7 +38,7 @@ def rules(request: web.Request) -> BookingRules:
 def qr_url(request: web.Request) -> QRUrl:
     """The verification page of an appointment, signed so codes cannot be enumerated."""
     base, secret = public_base_url(request), file_secret(request)
-    return lambda code: f"{base}/appointments/verify/{code}?t={domain.sign_appointment_token(secret, code)}"
+    return lambda code: f"{base}/appointments/verify/{code}?t={codes.sign_appointment_token(secret, code)}"
 
 
 def _count(request: web.Request, name: str, default: int, high: int) -> int:
@@ -223,10 +223,10 @@ async def run_appointment_reminders(request: web.Request) -> web.Response:
 async def verify_appointment(request: web.Request) -> web.Response:
     """The page the desk opens from the citizen's QR: service, day, time, desk, status."""
     comune = request.app[SETTINGS].comune_name
-    code = domain.normalise_appointment_code(request.match_info["code"])
+    code = codes.normalise_appointment_code(request.match_info["code"])
     token = request.query.get("t", "")
     try:
-        if not domain.verify_appointment_token(file_secret(request), code, token):
+        if not codes.verify_appointment_token(file_secret(request), code, token):
             raise AppointmentNotFound()
         view = await services.verification(unit_of_work(request), code)
     except AppointmentNotFound:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 
-from backoffice.appointments import domain
+from backoffice.appointments import codes, domain
 from backoffice.appointments.domain import (
     AlreadyBooked,
     AppointmentNotFound,
@@ -195,7 +195,7 @@ async def book(
             calendar = Calendar(rules, office_hours(service), now)
             desk = await _check_bookable(bookings, service, calendar, starts_at)
             appointment = models.Appointment(
-                code=domain.new_appointment_code(),
+                code=codes.new_appointment_code(),
                 citizen_id=citizen.citizen_id,
                 service_id=service.id,
                 starts_at=starts_at,

@@ -12,7 +12,7 @@ from codicefiscale import codicefiscale
 from markupsafe import Markup
 
 from backoffice.analytics import charts as charts_module
-from backoffice.analytics import domain as analytics_domain
+from backoffice.analytics import period as analytics_period
 from backoffice.analytics import services as analytics
 from backoffice.analytics.routes import STORES
 from backoffice.analytics.schemas import Period
@@ -123,7 +123,7 @@ def _closed_days(request: web.Request) -> ClosedDays:
 
 def _analytics_period(request: web.Request) -> Period:
     try:
-        return analytics_domain.period(request.query.get("dal") or None, request.query.get("al") or None, today(request))
+        return analytics_period.period(request.query.get("dal") or None, request.query.get("al") or None, today(request))
     except InvalidRequest:
         raise back("/staff/cruscotto", error="Periodo non valido: scegli due date, la prima non dopo la seconda.") from None
 

@@ -18,7 +18,7 @@ from backoffice.db import models
 from backoffice.db.catalogue import COUNTER_SERVICES, PRACTICE_TYPES
 from backoffice.db.models import PracticeStatus, TaxStatus
 from backoffice.taxes.domain import notice_number
-from sportello.clock import Clock
+from sportello.clock import PROCESS_CLOCK
 
 __all__ = ["COUNTER_SERVICES", "DEMO_CITIZENS", "PRACTICE_TYPES", "database_is_empty", "seed_demo_data"]
 
@@ -107,7 +107,7 @@ async def seed_demo_data(
     anything is left alone, and a replica that loses the race hits a unique constraint
     and steps back.
     """
-    now = now or Clock().now()
+    now = now or PROCESS_CLOCK.now()
     try:
         async with sessionmaker.begin() as session:
             if not await database_is_empty(session):

@@ -9,6 +9,7 @@ from datetime import datetime
 from backoffice.identity.domain import LINK_CODE_ALPHABET
 from backoffice.pdf import Page
 from sportello.clock import ROME
+from sportello.formatting import numeric_date
 
 VERIFICATION_CODE_LENGTH = 10
 
@@ -75,7 +76,7 @@ def render_certificate(content: CertificateContent) -> bytes:
     line(f"Uso: {content.use}.")
     page.space(10)
     local = content.issued_at.astimezone(ROME)
-    line(f"{content.comune}, {local:%d/%m/%Y}")
+    line(f"{content.comune}, {numeric_date(local)}")
     line(f"Protocollo n. {content.protocol}")
     line(f"Codice di verifica: {content.verification_code}", style="B")
     line(f"Verifica l'autenticità su {content.verify_url}", 9)

@@ -7,7 +7,7 @@ from datetime import datetime
 
 from backoffice.pdf import Page
 from sportello.clock import ROME
-from sportello.formatting import euro, grouped
+from sportello.formatting import euro, grouped, numeric_date_time
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,7 +42,7 @@ def render_receipt(content: ReceiptContent) -> bytes:
         ("Codice avviso", grouped(content.notice_number)),
         ("Codice IUV", content.notice_number[1:]),
         ("Importo pagato", euro(content.amount_cents)),
-        ("Data e ora", f"{paid:%d/%m/%Y %H:%M}"),
+        ("Data e ora", numeric_date_time(paid)),
         ("Identificativo riscossione (IUR)", content.receipt_number),
         ("Canale", "pagoPA Checkout"),
     ):

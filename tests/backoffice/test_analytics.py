@@ -25,7 +25,7 @@ from pydantic import SecretStr
 from sqlalchemy import Column, Float, Integer, MetaData, String, Table, Text, insert, select
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
-from backoffice.analytics import charts, domain
+from backoffice.analytics import charts, domain, export
 from backoffice.analytics.schemas import FormFunnel, FormStep, TrackerEvent
 from backoffice.app import AccessLogger, create_app
 from backoffice.appointments.domain import ClosedDays, OfficeHours
@@ -344,7 +344,7 @@ async def test_the_csv_has_one_row_per_day_per_figure_in_italian(http: Client) -
 
     assert rows[0] == ["Giorno", "Indicatore", "Valore"]
     per_day = [row for row in rows[1:] if row[0] in {"2025-03-03", "2025-03-04", "2025-03-05"}]
-    assert len(per_day) == 3 * len(domain.DAY_LABELS)
+    assert len(per_day) == 3 * len(export.DAY_LABELS)
     cells = {(day, label): value for day, label, value in per_day}
     assert cells[("2025-03-04", "Messaggi non capiti")] == "3"
     assert cells[("2025-03-03", "Passate a una persona")] == "1"

@@ -18,7 +18,7 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import TypeDecorator
 
-from sportello.clock import Clock
+from sportello.clock import PROCESS_CLOCK
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -59,7 +59,7 @@ EventId = BigInteger().with_variant(Integer(), "sqlite")
 
 def utcnow() -> datetime:
     """Return the current instant, timezone-aware, in UTC."""
-    return Clock().now()
+    return PROCESS_CLOCK.now()
 
 
 class PracticeStatus(enum.StrEnum):
