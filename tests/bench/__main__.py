@@ -36,7 +36,7 @@ import yaml
 
 from tests.bench import report
 from tests.bench.fanout import run_fanout
-from tests.bench.harness import Control, LocalTelegram, rss_mb
+from tests.bench.harness import Control, LocalTelegram, memory_mb
 from tests.bench.replicas import run_replicas
 from tests.bench.turns import RestPath, TelegramPath, run_turns
 from tests.stack import ROOT, Service, Stack, add_staff_group, start_bot, start_stack
@@ -62,19 +62,21 @@ def rasa_credentials(tmp: Path, telegram: LocalTelegram) -> Any:
     return write
 
 
-def memory(stack: Stack, bot: Service) -> dict[str, float]:
+def memory(stack: Stack, bot: Service) -> dict[str, Any]:
+    """Each process's memory; the share of Rasa's is by PSS, the same measure on both sides."""
     def pid(service: Service) -> int:
         assert service.process is not None
         return service.process.pid
 
-    values = {
-        "rasa": rss_mb(pid(stack.rasa)),
-        "actions": rss_mb(pid(stack.actions)),
-        "backoffice": rss_mb(pid(stack.backoffice)),
-        "bot": rss_mb(pid(bot)),
-    }
-    ours = values["actions"] + values["backoffice"] + values["bot"]
-    return {**values, "ours": round(ours, 1), "share_of_rasa": round(ours / values["rasa"], 3)}
+    measured = {name: memory_mb(pid(service)) for name, service in
+                (("rasa", stack.rasa), ("actions", stack.actions), ("backoffice", stack.backoffice), ("bot", bot))}
+    result: dict[str, Any] = {}
+    for measure in ("pss", "uss", "rss"):
+        values = {name: m[measure] for name, m in measured.items()}
+        ours = values["actions"] + values["backoffice"] + values["bot"]
+        result[measure] = {**values, "ours": round(ours, 1), "share_of_rasa": round(ours / values["rasa"], 3)}
+    result["share_of_rasa"] = result["pss"]["share_of_rasa"]
+    return result
 
 
 @contextlib.contextmanager
@@ -163,7 +165,8 @@ def main() -> int:
     bot: Service | None = None
     try:
         stack = start_stack(tmp, credentials=rasa_credentials(tmp, theirs), rasa_ready_timeout=600,
-                            PYTHONPATH=str(ROOT))
+                            # As in production (sportello/production.py, deploy/): for Rasa too.
+                            PYTHONPATH=str(ROOT), MALLOC_ARENA_MAX="2")
         add_staff_group(ours)  # type: ignore[arg-type]
         (tmp / "bot").mkdir()
         bot = start_bot(stack, ours, tmp / "bot")  # type: ignore[arg-type]

@@ -38,20 +38,24 @@ def percentiles(values: Iterable[float]) -> JSON:
     }
 
 
-def rss_mb(pid: int) -> float:
-    """Resident memory of a process and its children, in MB."""
+def memory_mb(pid: int) -> dict[str, float]:
+    """What a process and its children hold, in MB: RSS (every page it maps, shared libraries
+    counted whole in each process), PSS (each shared page divided among the processes sharing
+    it: what the process costs the machine) and USS (the pages only it holds)."""
     try:
         root = psutil.Process(pid)
         procs = [root, *root.children(recursive=True)]
     except psutil.NoSuchProcess:
-        return 0.0
-    total = 0
+        return {"rss": 0.0, "pss": 0.0, "uss": 0.0}
+    totals = {"rss": 0, "pss": 0, "uss": 0}
     for proc in procs:
         try:
-            total += proc.memory_info().rss
+            info = proc.memory_full_info()
         except psutil.NoSuchProcess:
             continue
-    return round(total / 2**20, 1)
+        for key in totals:
+            totals[key] += getattr(info, key)
+    return {key: round(value / 2**20, 1) for key, value in totals.items()}
 
 
 @dataclass

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,7 @@ import matplotlib.pyplot as plt  # noqa: E402 - the backend is chosen first
 OURS, RASA_TELEGRAM, REST = "ours", "rasa_telegram", "rasa_rest"
 LABELS = {OURS: "Sportello\n(bot → Rasa → azioni)", RASA_TELEGRAM: "Rasa,\nconnettore Telegram", REST: "Rasa REST"}
 GATE_LEVEL = "50"
+TELEGRAM_RATE = 30  # messages a second that Telegram lets a bot send overall
 
 
 def gate_level(results: dict[str, Any]) -> str:
@@ -22,17 +24,27 @@ def gate_level(results: dict[str, Any]) -> str:
     return GATE_LEVEL if GATE_LEVEL in levels else min(levels, key=lambda x: abs(int(x) - int(GATE_LEVEL)))
 
 
+def telegram_floor_s(burst: dict[str, Any], share: float = 1.0) -> float:
+    """The soonest Telegram's 30 messages a second let `share` of the burst's chats have their
+    whole answer: the turn needs as many messages as the fewer of our bot's and of Rasa's own
+    answer (a bot sending more than it needs must not lower its own bar)."""
+    ours, rest = burst[OURS], burst[REST]
+    per_chat = min(ours["messages"], rest["messages"]) / ours["n"]
+    return math.ceil(share * ours["n"]) * per_chat / TELEGRAM_RATE
+
+
 def ratios(results: dict[str, Any]) -> dict[str, float]:
-    """The four figures the issue asks for, each from the same run."""
+    """The figures the issue asks for, each from the same run. At 50 chats the bar is bare Rasa
+    REST's p95, or Telegram's floor where it binds: max(REST p95, floor for 95% of the chats)."""
     seq = results["turns"]["sequential"]
     burst = results["turns"]["bursts"][gate_level(results)]
     ours, rest, rasa_tg = burst[OURS], burst[REST], burst[RASA_TELEGRAM]
-    # Telegram's 30 messages a second bind where the burst needs more than Rasa takes.
-    floor = max(rest["last_reply_s"], ours["telegram_floor_s"])
+    bar_p95_ms = max(rest["p95_ms"], telegram_floor_s(burst, 0.95) * 1000)
+    bar_last_s = max(rest["last_reply_s"], telegram_floor_s(burst))
     return {
         "turn_p95_ratio": round(seq[OURS]["p95_ms"] / seq[REST]["p95_ms"], 3),
-        "burst_ratio": round(ours["last_reply_s"] / floor, 3),
-        "burst_p95_ratio": round(ours["p95_ms"] / max(rest["p95_ms"], ours["telegram_floor_s"] * 1000), 3),
+        "burst_ratio": round(ours["p95_ms"] / bar_p95_ms, 3),
+        "burst_last_ratio": round(ours["last_reply_s"] / bar_last_s, 3),
         "vs_rasa_telegram": round(ours["p95_ms"] / rasa_tg["p95_ms"], 3),
         "vs_rasa_telegram_sequential": round(seq[OURS]["p95_ms"] / seq[RASA_TELEGRAM]["p95_ms"], 3),
         "fanout_ratio": results["fanout"]["fanout_ratio"],
@@ -82,7 +94,7 @@ def plot_concurrency(results: dict[str, Any], path: Path) -> None:
     fig, axis = plt.subplots(figsize=(7, 4.2))
     for name in (OURS, RASA_TELEGRAM, REST):
         axis.plot([int(x) for x in levels], [bursts[x][name]["p95_ms"] for x in levels], marker="o", label=LABELS[name])
-    axis.plot([int(x) for x in levels], [bursts[x][OURS]["telegram_floor_s"] * 1000 for x in levels],
+    axis.plot([int(x) for x in levels], [telegram_floor_s(bursts[x]) * 1000 for x in levels],
               linestyle=":", color="grey", label="limite di Telegram (30 msg/s)")
     axis.set_xlabel("chat che scrivono insieme")
     axis.set_ylabel("p95, ms")
@@ -121,8 +133,10 @@ def table(results: dict[str, Any]) -> str:
     rows.append(f"| {fan['notifications']} avvisi | {fan['seconds']:.0f} s (Telegram ne consente "
                 f"{fan['telegram_allows_s']:.0f}), picco {fan['busiest_second']}/s, persi {fan['lost']}, "
                 f"doppi {fan['doubled']} | | |")
-    rows.append(f"| memoria dopo le prove (MB) | bot {memory['bot']:.0f} + azioni {memory['actions']:.0f} + "
-                f"back office {memory['backoffice']:.0f} | Rasa {memory['rasa']:.0f} | |")
+    for measure in ("pss", "rss"):
+        m = memory[measure]
+        rows.append(f"| memoria dopo le prove, {measure.upper()} (MB) | bot {m['bot']:.0f} + azioni {m['actions']:.0f} + "
+                    f"back office {m['backoffice']:.0f} = {m['ours']:.0f} | Rasa {m['rasa']:.0f} | |")
     if results.get("training_seconds") is not None:
         rows.append(f"| addestramento del modello | {results['training_seconds']:.0f} s | | |")
     replicas = results.get("replicas") or {}
